@@ -1,0 +1,52 @@
+"""Alembic environment: migrate the database the app's settings point at."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+import credits_app.models  # noqa: F401  (registers every table on the metadata)
+from alembic import context
+from credits_app.db import make_engine
+from credits_app.settings import get_settings
+
+target_metadata = SQLModel.metadata
+
+
+def _url() -> str:
+    return context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
+
+
+def run_migrations_offline() -> None:
+    """Emit SQL to stdout instead of running it."""
+    context.configure(url=_url(), target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Run the migrations against a live connection."""
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(_url())
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,1 @@
+"""Credits: a self-hostable, Stripe-backed credit system for AI products."""

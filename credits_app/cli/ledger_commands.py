@@ -1,0 +1,91 @@
+"""Commands for credits: grant, balance, history, check."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+
+from credits_app.cli.output import emit
+from credits_app.db import read_session, session_scope
+from credits_app.services.accounts import balance_of
+from credits_app.services.history import ledger_history
+from credits_app.services.invariants import check_ledger
+from credits_app.services.ledger import grant_credits
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add this module's commands to the CLI."""
+    grant = commands.add_parser("grant", parents=[common], help="grant credits to a user")
+    grant.add_argument("user_id", type=int, metavar="USER_ID")
+    grant.add_argument("amount", type=int, metavar="AMOUNT")
+    grant.add_argument("--reason", required=True, help="shown in the user's ledger")
+    grant.add_argument("--key", required=True, help="idempotency key: rerunning replays")
+    grant.set_defaults(handler=_grant)
+
+    balance = commands.add_parser("balance", parents=[common], help="print a user's balance")
+    balance.add_argument("user_id", type=int, metavar="USER_ID")
+    balance.set_defaults(handler=_balance)
+
+    history = commands.add_parser(
+        "history", parents=[common], help="print a user's ledger, newest first"
+    )
+    history.add_argument("user_id", type=int, metavar="USER_ID")
+    history.add_argument("--limit", type=int, default=50, help="entries to show (max 500)")
+    history.set_defaults(handler=_history)
+
+    check = commands.add_parser(
+        "check", parents=[common], help="verify every ledger invariant; exit 1 on a violation"
+    )
+    check.set_defaults(handler=_check)
+
+
+def _grant(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        result = grant_credits(
+            session=session,
+            user_id=args.user_id,
+            amount=args.amount,
+            reason=args.reason,
+            idempotency_key=args.key,
+            source="cli",
+        )
+    verb = "already granted (replayed)" if result.replayed else "granted"
+    text = f"{verb} {args.amount} to user {args.user_id}: balance {result.balance}"
+    emit(args, text, asdict(result))
+    return 0
+
+
+def _balance(args: argparse.Namespace) -> int:
+    with read_session() as session:
+        balance = balance_of(session=session, user_id=args.user_id)
+    text = (
+        f"{balance.balance} (available {balance.available}, held {balance.held}, "
+        f"debt {balance.debt})"
+    )
+    data = {**asdict(balance), "available": balance.available}
+    emit(args, text, data)
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    with read_session() as session:
+        rows = ledger_history(session=session, user_id=args.user_id, limit=args.limit)
+    lines = [f"{'id':>8}  {'when (UTC)':19}  {'kind':10} {'change':>10} {'balance':>10}  detail"]
+    for row in rows:
+        detail = row.feature or row.reason or ""
+        when = row.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        lines.append(
+            f"{row.id:>8}  {when:19}  {row.kind:10} {row.delta:>+10} {row.balance_after:>10}"
+            f"  {detail}"
+        )
+    if not rows:
+        lines.append("(no entries)")
+    emit(args, "\n".join(lines), [asdict(row) for row in rows])
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    with read_session() as session:
+        problems = check_ledger(session=session)
+    emit(args, "\n".join(problems) or "OK", {"ok": not problems, "violations": problems})
+    return 1 if problems else 0

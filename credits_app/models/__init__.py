@@ -1,0 +1,38 @@
+"""SQLModel tables; importing this package registers every table on the metadata."""
+
+from credits_app.models.base import utcnow
+from credits_app.models.billing import (
+    Customer,
+    Price,
+    Product,
+    StripeEvent,
+    StripePayment,
+    Subscription,
+)
+from credits_app.models.ledger import (
+    CreditAccount,
+    CreditHold,
+    EntryKind,
+    HoldStatus,
+    LedgerEntry,
+    UsageEvent,
+)
+from credits_app.models.users import AuthSession, User
+
+__all__ = [
+    "AuthSession",
+    "CreditAccount",
+    "CreditHold",
+    "Customer",
+    "EntryKind",
+    "HoldStatus",
+    "LedgerEntry",
+    "Price",
+    "Product",
+    "StripeEvent",
+    "StripePayment",
+    "Subscription",
+    "UsageEvent",
+    "User",
+    "utcnow",
+]

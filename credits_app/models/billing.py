@@ -1,0 +1,104 @@
+"""Stripe-side records: customers, the price catalogue, subscriptions, payments, events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String
+from sqlmodel import Field, SQLModel
+
+from credits_app.models.base import UTCDateTime, utcnow
+
+
+class Customer(SQLModel, table=True):
+    """The one Stripe customer of a user."""
+
+    __tablename__ = "customer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id"), nullable=False, unique=True)
+    )
+    stripe_customer_id: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Product(SQLModel, table=True):
+    """A Stripe product, as last synced."""
+
+    __tablename__ = "product"
+
+    id: str = Field(sa_column=Column(String(255), primary_key=True))
+    name: str = Field(sa_column=Column(String(255), nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(String(1024)))
+    active: bool = Field(default=True, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Price(SQLModel, table=True):
+    """A Stripe price with the credits it includes: a pack (one-time) or a plan (recurring)."""
+
+    __tablename__ = "price"
+
+    id: str = Field(sa_column=Column(String(255), primary_key=True))
+    product_id: str = Field(
+        sa_column=Column(String(255), ForeignKey("product.id"), nullable=False, index=True)
+    )
+    kind: str = Field(sa_column=Column(String(8), nullable=False))
+    interval: str | None = Field(default=None, sa_column=Column(String(8)))
+    interval_count: int | None = Field(default=None)
+    unit_amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    included_credits: int = Field(sa_column=Column(BigInteger, nullable=False))
+    lookup_key: str | None = Field(default=None, sa_column=Column(String(255)))
+    active: bool = Field(default=True, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Subscription(SQLModel, table=True):
+    """A user's Stripe subscription, kept in step with the newest state Stripe reported."""
+
+    __tablename__ = "subscription"
+
+    id: str = Field(sa_column=Column(String(255), primary_key=True))
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id"), nullable=False, index=True)
+    )
+    stripe_customer_id: str = Field(sa_column=Column(String(255), nullable=False))
+    price_id: str | None = Field(default=None, sa_column=Column(String(255)))
+    status: str = Field(sa_column=Column(String(32), nullable=False))
+    current_period_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    current_period_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancel_at_period_end: bool = Field(default=False, nullable=False)
+    canceled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Unix time of the Stripe state we hold; an older event never overwrites a newer state.
+    stripe_state_at: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class StripePayment(SQLModel, table=True):
+    """What a Stripe payment bought, so a refund or dispute can claw back its share."""
+
+    __tablename__ = "stripe_payment"
+
+    payment_intent_id: str = Field(sa_column=Column(String(255), primary_key=True))
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id"), nullable=False, index=True)
+    )
+    source: str = Field(sa_column=Column(String(32), nullable=False))
+    source_ref: str = Field(sa_column=Column(String(255), nullable=False))
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    credits: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class StripeEvent(SQLModel, table=True):
+    """A Stripe event id already processed; its primary key makes processing exactly-once."""
+
+    __tablename__ = "stripe_event"
+
+    id: str = Field(sa_column=Column(String(255), primary_key=True))
+    type: str = Field(sa_column=Column(String(128), nullable=False))
+    stripe_created: int = Field(sa_column=Column(BigInteger, nullable=False))
+    processed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

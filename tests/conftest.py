@@ -1,0 +1,118 @@
+"""Shared fixtures: isolated settings, and a fresh migrated database per test.
+
+Database tests take the `db_url` fixture (or `engine` / `session`), which runs each test on
+a SQLite file and, when CREDITS_TEST_POSTGRES_URL is set, on PostgreSQL too (test ids
+`sqlite` and `postgres`). With CREDITS_REQUIRE_SERVICES=1 a missing server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Isolate the suite from a developer's .env and shell before any settings are read.
+for _name in (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ADMIN_API_KEY",
+    "ACCESS_TOKEN_SECRET",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "PAYMENTS_MODE",
+    "CREDITS_ENV",
+    "REFLEX_ENV_MODE",
+    "ADMIN_EMAILS",
+    "SITE_URL",
+    "RATE_LIMIT_SPEND_PER_MINUTE",
+    "AI_PROVIDER",
+    "AI_BASE_URL",
+    "AI_API_KEY",
+):
+    os.environ.pop(_name, None)
+os.environ["CREDITS_ENV_FILE"] = os.devnull
+os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="credits-test-data-")
+# Argon2 at full strength costs ~0.25 s per hash; tests create hundreds of users.
+os.environ["ARGON2_TIME_COST"] = "1"
+os.environ["ARGON2_MEMORY_KIB"] = "1024"
+
+import pytest  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from credits_app.db import engine_for, make_engine  # noqa: E402
+from credits_app.settings import get_settings  # noqa: E402
+from tests.support import databases, services  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A migrated SQLite file that tests copy."""
+    return databases.build_sqlite_template(tmp_path_factory.mktemp("template") / "credits.db")
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url():
+    """The PostgreSQL server from CREDITS_TEST_POSTGRES_URL, or a skip/fail."""
+    url = services.postgres_url()
+    problem = databases.postgres_reachable(url)
+    if problem:
+        services.unavailable("services", f"PostgreSQL at {url} is unreachable: {problem}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url(postgres_base_url):
+    """A migrated schema of its own for this test session."""
+    schema, url = databases.create_postgres_schema(postgres_base_url)
+    yield url
+    databases.drop_postgres_schema(postgres_base_url, schema)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    """The URL of an empty, migrated database: a SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        return databases.copy_sqlite(template, tmp_path / "credits.db")
+    url = request.getfixturevalue("postgres_schema_url")
+    databases.truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template, tmp_path):
+    """The URL of an empty, migrated SQLite file (for SQLite-only tests)."""
+    return databases.copy_sqlite(sqlite_template, tmp_path / "credits.db")
+
+
+@pytest.fixture
+def postgres_url(postgres_schema_url):
+    """The URL of an empty, migrated PostgreSQL schema (for PostgreSQL-only tests)."""
+    databases.truncate_postgres(postgres_schema_url)
+    return postgres_schema_url
+
+
+@pytest.fixture
+def engine(db_url):
+    """An engine on the test database, configured as the app configures it."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    """A session on the test database."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def app_settings(db_url, monkeypatch):
+    """Point the app's own settings (and engine) at the test database; returns the settings."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield get_settings()
+    engine_for(db_url).dispose()
+    engine_for.cache_clear()
+    get_settings.cache_clear()

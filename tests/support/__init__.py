@@ -1,0 +1,1 @@
+"""Plain helper functions and fixtures' building blocks for the test suite."""

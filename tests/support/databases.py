@@ -1,0 +1,85 @@
+"""Fresh, migrated databases for tests: a copied SQLite file, or a PostgreSQL schema."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import credits_app.models  # noqa: F401  (registers every table)
+from credits_app.migrations import upgrade_database
+
+
+def sqlite_url(path: Path) -> str:
+    """Return the SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def build_sqlite_template(path: Path) -> Path:
+    """Migrate a SQLite file once, so each test can start from a cheap copy of it."""
+    upgrade_database(sqlite_url(path))
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode = DELETE")
+    return path
+
+
+def copy_sqlite(template: Path, target: Path) -> str:
+    """Copy the migrated template to `target` and return its URL."""
+    shutil.copyfile(template, target)
+    return sqlite_url(target)
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """Return `url` with every connection's search_path set to `schema`."""
+    parsed = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_postgres_schema(base_url: str) -> tuple[str, str]:
+    """Create a uniquely named schema, migrate it, and return (schema, url)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    schema = f"credits_test_{worker}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(base_url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    url = with_search_path(base_url, schema)
+    upgrade_database(url)
+    return schema, url
+
+
+def drop_postgres_schema(base_url: str, schema: str) -> None:
+    """Drop a schema made by `create_postgres_schema`."""
+    engine = create_engine(base_url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def truncate_postgres(url: str) -> None:
+    """Empty every table of the app (not alembic's), resetting ids."""
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def postgres_reachable(url: str) -> str | None:
+    """Return None if PostgreSQL answers at `url`, else the reason it does not."""
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return None
+    except Exception as exc:  # any failure means "not usable here"
+        return str(exc).splitlines()[0]
+    finally:
+        engine.dispose()

@@ -1,0 +1,95 @@
+"""No overdraft and exactly-once writes under concurrency, from threads and from processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from credits_app.db import make_engine
+from credits_app.models import LedgerEntry
+from credits_app.services.accounts import balance_of
+from credits_app.services.errors import InsufficientCredits
+from credits_app.services.ledger import spend_credits
+from tests.support.cli import assert_check_ok
+from tests.support.factories import make_user
+
+
+def _spend_one(engine, user_id: int, key: str, barrier: threading.Barrier | None = None) -> str:
+    if barrier is not None:
+        barrier.wait()
+    with Session(engine) as session:
+        try:
+            result = spend_credits(
+                session=session, user_id=user_id, amount=1, feature="race", idempotency_key=key
+            )
+        except InsufficientCredits:
+            return "insufficient"
+    return "replayed" if result.replayed else "spent"
+
+
+def _spend_in_process(url: str, user_id: int, keys: list[str], start) -> Counter:
+    """Runs in a child process: its own engine, its own connections."""
+    engine = make_engine(url)
+    start.wait()
+    outcomes = Counter(_spend_one(engine, user_id, key) for key in keys)
+    engine.dispose()
+    return outcomes
+
+
+def test_200_concurrent_one_credit_spends_against_100_credits_from_threads(db_url, engine):
+    with Session(engine) as session:
+        user = make_user(session, credits=100)
+    barrier = threading.Barrier(50)
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = Counter(
+            pool.map(lambda n: _spend_one(engine, user.id, f"t-{n}", barrier), range(200))
+        )
+
+    assert outcomes == {"spent": 100, "insufficient": 100}
+    with Session(engine) as session:
+        assert balance_of(session=session, user_id=user.id).balance == 0
+    assert_check_ok(db_url)
+
+
+def test_200_concurrent_one_credit_spends_from_several_processes(db_url, engine):
+    with Session(engine) as session:
+        user = make_user(session, credits=100)
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Manager().Event()
+    keys = [[f"p{p}-{n}" for n in range(50)] for p in range(4)]
+
+    with ctx.Pool(4) as pool:
+        pending = [
+            pool.apply_async(_spend_in_process, (db_url, user.id, chunk, start)) for chunk in keys
+        ]
+        start.set()
+        outcomes = sum((job.get(timeout=120) for job in pending), Counter())
+
+    assert outcomes == {"spent": 100, "insufficient": 100}
+    with Session(engine) as session:
+        assert balance_of(session=session, user_id=user.id).balance == 0
+    assert_check_ok(db_url)
+
+
+def test_20_concurrent_requests_with_one_key_write_one_entry(db_url, engine):
+    with Session(engine) as session:
+        user = make_user(session, credits=100)
+    barrier = threading.Barrier(20)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = Counter(
+            pool.map(lambda _: _spend_one(engine, user.id, "same-key", barrier), range(20))
+        )
+
+    assert outcomes == {"spent": 1, "replayed": 19}
+    with Session(engine) as session:
+        spends = select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "spend")
+        assert session.exec(spends).scalar_one() == 1
+        assert balance_of(session=session, user_id=user.id).balance == 99
+    assert_check_ok(db_url)
