@@ -17,6 +17,9 @@ COMMAND_MODULES = (
     "credits_app.cli.user_commands",
     "credits_app.cli.ledger_commands",
     "credits_app.cli.token_commands",
+    "credits_app.cli.hold_commands",
+    "credits_app.cli.billing_commands",
+    "credits_app.cli.run_commands",
 )
 
 

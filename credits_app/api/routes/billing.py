@@ -1,0 +1,5 @@
+"""Routes: billing (not implemented yet)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: credits (not implemented yet)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: example (not implemented yet)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

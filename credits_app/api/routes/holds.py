@@ -1,0 +1,5 @@
+"""Routes: holds (not implemented yet)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: me (not implemented yet)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: webhooks (not implemented yet)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

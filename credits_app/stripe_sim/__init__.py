@@ -1,0 +1,1 @@
+"""A stateful, Stripe-compatible simulator for offline development and tests."""

@@ -1,0 +1,179 @@
+"""Builders for subscriptions, invoices, invoice lines and invoice payments."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .ids import new_id
+from .objects import nulls
+
+Obj = dict[str, Any]
+
+
+def subscription_item(now: int, subscription_id: str, price: Obj, quantity: int, period):
+    """A `subscription_item`; since API 2025-03-31 the billing period lives here."""
+    return {
+        "id": new_id("si_", 14),
+        "object": "subscription_item",
+        "created": now,
+        "current_period_start": period[0],
+        "current_period_end": period[1],
+        "discounts": [],
+        "metadata": {},
+        "price": copy.deepcopy(price),
+        "quantity": quantity,
+        "subscription": subscription_id,
+        "tax_rates": [],
+    }
+
+
+def subscription(now: int, customer_id: str, price: Obj, quantity: int, period, **fields: Any):
+    """An active `subscription` with one item; `fields` may set `metadata`."""
+    subscription_id = new_id("sub_")
+    item = subscription_item(now, subscription_id, price, quantity, period)
+    obj = {
+        "id": subscription_id,
+        "object": "subscription",
+        "automatic_tax": {"enabled": False, "liability": None, "disabled_reason": None},
+        "billing_cycle_anchor": period[0],
+        "billing_mode": {"type": "classic"},
+        "cancel_at_period_end": False,
+        "cancellation_details": nulls("comment feedback reason"),
+        "collection_method": "charge_automatically",
+        "created": now,
+        "currency": price["currency"],
+        "customer": customer_id,
+        "default_tax_rates": [],
+        "discounts": [],
+        "items": {
+            "object": "list",
+            "data": [item],
+            "has_more": False,
+            "total_count": 1,
+            "url": f"/v1/subscription_items?subscription={subscription_id}",
+        },
+        "livemode": False,
+        "metadata": {},
+        "start_date": now,
+        "status": "active",
+        **nulls("application application_fee_percent billing_cycle_anchor_config cancel_at"),
+        **nulls("canceled_at days_until_due default_payment_method default_source"),
+        **nulls("description ended_at latest_invoice next_pending_invoice_item_invoice"),
+        **nulls("on_behalf_of pause_collection pending_setup_intent pending_update schedule"),
+        **nulls("test_clock transfer_data trial_end trial_start"),
+    }
+    obj.update(fields)
+    return obj
+
+
+def invoice_line(invoice_id: str, subscription: Obj, amount: int, period, **fields: Any) -> Obj:
+    """A `line_item` billing the subscription's (first) item; `fields` may set `proration`."""
+    item = subscription["items"]["data"][0]
+    price = fields.pop("price", item["price"])
+    proration = fields.pop("proration", False)
+    return {
+        "id": new_id("il_"),
+        "object": "line_item",
+        "amount": amount,
+        "currency": price["currency"],
+        "description": fields.pop("description", None),
+        "discount_amounts": [],
+        "discountable": True,
+        "discounts": [],
+        "invoice": invoice_id,
+        "livemode": False,
+        "metadata": {},
+        "parent": {
+            "type": "subscription_item_details",
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": None,
+                "proration": proration,
+                "proration_details": {"credited_items": None},
+                "subscription": subscription["id"],
+                "subscription_item": item["id"],
+            },
+        },
+        "period": {"end": period[1], "start": period[0]},
+        "pretax_credit_amounts": [],
+        "pricing": {
+            "type": "price_details",
+            "price_details": {"price": price["id"], "product": price["product"]},
+            "unit_amount_decimal": price["unit_amount_decimal"],
+        },
+        "quantity": item["quantity"],
+        "subtotal": amount,
+        "taxes": [],
+    }
+
+
+def invoice(now: int, invoice_id: str, customer: Obj, subscription: Obj, **fields: Any) -> Obj:
+    """A draft subscription `invoice`; `fields` sets `billing_reason`, `lines`, totals, period."""
+    lines = fields.pop("lines")
+    obj = {
+        "id": invoice_id,
+        "object": "invoice",
+        "account_country": "US",
+        "account_name": "Credits (Stripe simulator)",
+        "amount_overpaid": 0,
+        "amount_paid": 0,
+        "amount_shipping": 0,
+        "attempt_count": 0,
+        "attempted": False,
+        "auto_advance": True,
+        "automatic_tax": {"enabled": False, "liability": None, "status": None},
+        "collection_method": "charge_automatically",
+        "created": now,
+        "currency": subscription["currency"],
+        "customer": customer["id"],
+        "customer_email": customer["email"],
+        "customer_name": customer["name"],
+        "discounts": [],
+        "issuer": {"type": "self"},
+        "lines": {
+            "object": "list",
+            "data": lines,
+            "has_more": False,
+            "total_count": len(lines),
+            "url": f"/v1/invoices/{invoice_id}/lines",
+        },
+        "livemode": False,
+        "metadata": {},
+        "parent": {
+            "type": "subscription_details",
+            "quote_details": None,
+            "subscription_details": {
+                "metadata": dict(subscription["metadata"]),
+                "subscription": subscription["id"],
+            },
+        },
+        "status": "draft",
+        "status_transitions": nulls("finalized_at marked_uncollectible_at paid_at voided_at"),
+        "total_discount_amounts": [],
+        "total_taxes": [],
+        **nulls("application default_payment_method default_source description due_date"),
+        **nulls("effective_at footer hosted_invoice_url invoice_pdf last_finalization_error"),
+        **nulls("next_payment_attempt number on_behalf_of receipt_number"),
+        **nulls("statement_descriptor test_clock webhooks_delivered_at"),
+    }
+    obj.update(fields)
+    return obj
+
+
+def invoice_payment(now: int, invoice_obj: Obj, intent_id: str, paid: bool) -> Obj:
+    """An `invoice_payment` linking an invoice to the payment intent that paid it."""
+    return {
+        "id": new_id("inpay_"),
+        "object": "invoice_payment",
+        "amount_paid": invoice_obj["amount_due"] if paid else None,
+        "amount_requested": invoice_obj["amount_due"],
+        "created": now,
+        "currency": invoice_obj["currency"],
+        "invoice": invoice_obj["id"],
+        "is_default": True,
+        "livemode": False,
+        "payment": {"type": "payment_intent", "payment_intent": intent_id},
+        "status": "paid" if paid else "open",
+        "status_transitions": {"canceled_at": None, "paid_at": now if paid else None},
+    }

@@ -1,0 +1,112 @@
+"""Simulator settings, read from environment variables and command-line flags."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+DEFAULT_API_BASE = "http://127.0.0.1:12111"
+DEFAULT_API_VERSION = "2026-10-28.endive"
+DEFAULT_RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
+
+
+class LiveKeyRefused(ValueError):
+    """Raised when the simulator is asked to run with a live Stripe key."""
+
+
+def is_live_key(key: str | None) -> bool:
+    """Tell whether an API key belongs to live mode.
+
+    Args:
+        key: The API key, possibly empty.
+
+    Returns:
+        True for `sk_live_`/`rk_live_` keys.
+    """
+    return bool(key) and key.startswith(LIVE_KEY_PREFIXES)
+
+
+def new_webhook_secret() -> str:
+    """Generate a signing secret in Stripe's `whsec_` format."""
+    return "whsec_" + secrets.token_hex(24)
+
+
+def parse_delays(text: str) -> tuple[float, ...]:
+    """Parse a comma-separated list of retry delays in seconds, e.g. `0.5,1,2`."""
+    return tuple(float(part) for part in text.split(",") if part.strip())
+
+
+@dataclass
+class SimConfig:
+    """Everything the simulator needs to run.
+
+    Attributes:
+        api_base: The address the SDK and the browser use to reach the simulator; hosted
+            checkout and portal URLs are built from it.
+        webhook_secret: Secret used to sign delivered events.
+        forward_to: Webhook URL events are delivered to; empty disables delivery.
+        secret_key: The API key the app is configured with, only checked for live mode.
+        retry_delays: Seconds to wait before each redelivery of a failed event.
+        delivery_timeout: Seconds to wait for the webhook endpoint to answer.
+        api_version: Value of `api_version` on events.
+    """
+
+    api_base: str = DEFAULT_API_BASE
+    webhook_secret: str = field(default_factory=new_webhook_secret)
+    forward_to: str = ""
+    secret_key: str = ""
+    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
+    delivery_timeout: float = 10.0
+    api_version: str = DEFAULT_API_VERSION
+
+    @property
+    def host(self) -> str:
+        """Host part of `api_base`."""
+        return urlsplit(self.api_base).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        """Port part of `api_base` (80 when absent)."""
+        return urlsplit(self.api_base).port or 80
+
+    def url(self, path: str) -> str:
+        """Build an absolute URL on the simulator for `path`."""
+        return self.api_base.rstrip("/") + path
+
+    def check_not_live(self) -> None:
+        """Raise `LiveKeyRefused` when configured with a live key."""
+        if is_live_key(self.secret_key):
+            raise LiveKeyRefused(
+                "refusing to run with a live Stripe key (STRIPE_SECRET_KEY starts with "
+                f"{self.secret_key[:8]}); the simulator only accepts test keys"
+            )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SimConfig:
+        """Read the configuration from environment variables.
+
+        Args:
+            environ: Variables to read; defaults to `os.environ`.
+
+        Returns:
+            A config honouring `STRIPE_API_BASE`, `STRIPE_WEBHOOK_SECRET`,
+            `STRIPE_SIM_FORWARD_TO`, `STRIPE_SECRET_KEY`, `STRIPE_SIM_RETRY_DELAYS` and
+            `STRIPE_SIM_DELIVERY_TIMEOUT`.
+        """
+        env = os.environ if environ is None else environ
+        config = cls(
+            api_base=env.get("STRIPE_API_BASE") or DEFAULT_API_BASE,
+            forward_to=env.get("STRIPE_SIM_FORWARD_TO", ""),
+            secret_key=env.get("STRIPE_SECRET_KEY", ""),
+        )
+        if env.get("STRIPE_WEBHOOK_SECRET"):
+            config.webhook_secret = env["STRIPE_WEBHOOK_SECRET"]
+        if env.get("STRIPE_SIM_RETRY_DELAYS"):
+            config.retry_delays = parse_delays(env["STRIPE_SIM_RETRY_DELAYS"])
+        if env.get("STRIPE_SIM_DELIVERY_TIMEOUT"):
+            config.delivery_timeout = float(env["STRIPE_SIM_DELIVERY_TIMEOUT"])
+        return config

@@ -1,0 +1,98 @@
+"""A small client for the `/_sim/*` helpers, for tests and scripts driving a simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+Obj = dict[str, Any]
+
+
+class SimControlError(RuntimeError):
+    """Raised when a helper call fails; `body` is the Stripe-shaped error answer."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"simulator answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class SimControl:
+    """Calls the simulator's test helpers over HTTP.
+
+    Args:
+        url: The simulator's base address, e.g. `RunningSimulator.url`.
+        timeout: Seconds allowed per call (waiting for deliveries adds its own timeout).
+    """
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+
+    def close(self) -> None:
+        """Release the HTTP connection pool."""
+        self._http.close()
+
+    def call(self, method: str, path: str, body: Obj | None = None, timeout: float | None = None):
+        """Send one helper request and return the decoded JSON answer."""
+        extra = {"timeout": timeout} if timeout is not None else {}
+        response = self._http.request(method, path, json=body, **extra)
+        if response.status_code >= 400:
+            raise SimControlError(response.status_code, response.json())
+        return response.json()
+
+    def reset(self) -> Obj:
+        """Forget everything and reseed the demo catalogue."""
+        return self.call("POST", "/_sim/reset")
+
+    def configure(self, **settings: Any) -> Obj:
+        """Change `forward_to`, `webhook_secret` or `retry_delays`."""
+        return self.call("POST", "/_sim/config", settings)
+
+    def pay(self, session_id: str, card: str = "4242424242424242", delayed: bool = False) -> Obj:
+        """Pay a checkout session as the customer would; returns the session."""
+        body = {"card": card, "delayed": delayed}
+        return self.call("POST", f"/_sim/checkout/sessions/{session_id}/pay", body)
+
+    def settle(self, session_id: str, outcome: str = "succeeded") -> Obj:
+        """Finish a delayed payment (`succeeded` or `failed`)."""
+        return self.call(
+            "POST", f"/_sim/checkout/sessions/{session_id}/settle", {"outcome": outcome}
+        )
+
+    def advance(self, seconds: int) -> Obj:
+        """Move the test clock forward; returns what renewed, canceled or expired."""
+        return self.call("POST", "/_sim/test_clock/advance", {"seconds": seconds})
+
+    def advance_to(self, timestamp: int) -> Obj:
+        """Move the test clock to a unix time."""
+        return self.call("POST", "/_sim/test_clock/advance", {"to": timestamp})
+
+    def set_card(self, customer_id: str, card: str) -> Obj:
+        """Choose the card a customer's renewals are charged to."""
+        return self.call("POST", f"/_sim/customers/{customer_id}/card", {"card": card})
+
+    def dispute(self, charge_id: str, amount: int | None = None) -> Obj:
+        """Open a dispute on a charge (or a payment intent's charge)."""
+        body = {} if amount is None else {"amount": amount}
+        return self.call("POST", f"/_sim/charges/{charge_id}/dispute", body)
+
+    def close_dispute(self, dispute_id: str, status: str) -> Obj:
+        """Close a dispute as `won` or `lost`."""
+        return self.call("POST", f"/_sim/disputes/{dispute_id}/close", {"status": status})
+
+    def resend(self, event_id: str) -> Obj:
+        """Deliver an event again."""
+        return self.call("POST", f"/_sim/events/{event_id}/resend")
+
+    def deliveries(self) -> list[Obj]:
+        """Every delivery with its attempts."""
+        return self.call("GET", "/_sim/deliveries")["data"]
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> Obj:
+        """Block until queued deliveries are done; raise if they are not within `timeout`."""
+        status = self.call("POST", "/_sim/deliveries/wait", {"timeout": timeout}, timeout + 5)
+        if not status["drained"]:
+            raise SimControlError(408, status)
+        return status

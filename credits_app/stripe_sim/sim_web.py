@@ -1,0 +1,66 @@
+"""The JSON pipeline for `/_sim/*` test helpers: body decoding, locking, Stripe-shaped errors."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .errors import StripeError, invalid
+from .simulator import Simulator
+
+Obj = dict[str, Any]
+SimHandler = Callable[[Simulator, Obj, dict[str, str]], Any]
+
+
+def sim_route(path: str, handler: SimHandler, method: str = "POST", locked: bool = True) -> Route:
+    """Expose `handler(sim, json_body, path_params) -> JSON value` as a helper route.
+
+    Args:
+        path: Starlette path under `/_sim`.
+        handler: Runs in a worker thread; with `locked`, while holding the store lock.
+        method: HTTP method.
+        locked: False for handlers that block (waiting for deliveries) or need no state.
+    """
+    return Route(path, sim_endpoint(handler, locked), methods=[method])
+
+
+def sim_endpoint(handler: SimHandler, locked: bool = True):
+    """The Starlette endpoint behind `sim_route`, for routes that dispatch themselves."""
+
+    async def endpoint(request: Request) -> JSONResponse:
+        raw = await request.body()
+        return await run_in_threadpool(_respond, request, handler, raw, locked)
+
+    return endpoint
+
+
+def _respond(request: Request, handler: SimHandler, raw: bytes, locked: bool) -> JSONResponse:
+    sim: Simulator = request.app.state.sim
+    try:
+        body = _decode(raw)
+        if not locked:
+            return JSONResponse(handler(sim, body, dict(request.path_params)))
+        with sim.lock:
+            result = copy.deepcopy(handler(sim, body, dict(request.path_params)))
+        return JSONResponse(result)
+    except StripeError as exc:
+        return JSONResponse(exc.to_dict(), exc.status)
+
+
+def _decode(raw: bytes) -> Obj:
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise invalid("The request body must be JSON.") from None
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object.")
+    return body
