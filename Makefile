@@ -19,7 +19,7 @@ export NPM_CONFIG_REGISTRY ?= https://registry.npmjs.org/
 export REFLEX_TELEMETRY_ENABLED := false
 export TELEMETRY_ENABLED := false
 
-.PHONY: help setup run test lint format migrate stripe-sim bench clean
+.PHONY: help setup run run-prod test lint format migrate stripe-sim bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +41,11 @@ migrate: setup  ## apply database migrations
 run: migrate  ## start the app (SQLite, simulated payments) at http://localhost:3000
 	$(PY) -m credits_app run
 
+# e.g. make run-prod DATABASE_URL=postgresql+psycopg://... REDIS_URL=redis://... WORKERS=2
+# (command-line variables reach the command's environment; BACKEND_ONLY=1 serves no pages)
+run-prod: setup  ## production mode: migrate, check secrets, serve on PORT with WORKERS
+	$(PY) -m credits_app run-prod $(if $(BACKEND_ONLY),--backend-only)
+
 stripe-sim: setup  ## start the Stripe simulator alone
 	$(PY) -m credits_app stripe-sim
 
@@ -56,7 +61,7 @@ format: setup  ## format the code
 	$(VENV)/bin/ruff check --fix .
 
 bench: migrate  ## run every benchmark in bench/
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:  ## remove the venv, the toolchain and build output (keeps data/)
 	rm -rf $(VENV) $(TOOLS) .web .states

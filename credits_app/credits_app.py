@@ -1,13 +1,19 @@
-"""The Reflex app: pages plus the HTTP API mounted on the same backend."""
+"""The Reflex app: pages, live balance pusher, hold sweeper and the HTTP API on one backend.
+
+The theme lives in rxconfig.py (RadixThemesPlugin).
+"""
 
 import reflex as rx
 
+from credits_app import pages  # noqa: F401 (registers every page)
 from credits_app.api import create_api
+from credits_app.live.pusher import balance_pusher
+from credits_app.services.holds import sweep_holds_forever
 
-app = rx.App(api_transformer=create_api())
-
-
-@rx.page(route="/", title="Credits")
-def index() -> rx.Component:
-    """Placeholder home page until the web app lands."""
-    return rx.center(rx.heading("Credits"), height="100vh")
+app = rx.App(
+    api_transformer=create_api(),
+    stylesheets=["/styles.css"],
+)
+app.register_lifespan_task(balance_pusher)
+# Lazy expiry keeps balances right; the sweep also frees holds of users who never return.
+app.register_lifespan_task(sweep_holds_forever)

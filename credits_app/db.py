@@ -65,7 +65,8 @@ def make_engine(url: str, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip per checkout. A dropped connection fails one
+    # request with 503 and SQLAlchemy then invalidates the whole pool.
     kwargs.setdefault("pool_timeout", 10)
     connect_args = kwargs.setdefault("connect_args", {})
     # A stopped database must fail fast so callers can answer 503 instead of hanging.

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import importlib
+from typing import NoReturn
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
+
+from credits_app.api.errors import install_error_handlers
+from credits_app.api.limits import RequestSizeLimit
+from credits_app.services.errors import NotFound
+from credits_app.settings import get_settings
 
 # Each module exposes `router`; the order is the order in the OpenAPI document.
 ROUTER_MODULES = (
@@ -15,16 +23,73 @@ ROUTER_MODULES = (
     "credits_app.api.routes.billing",
     "credits_app.api.routes.webhooks",
 )
+API_PREFIX = "/api"
+FALLBACK_NAME = "api_fallback"
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+DESCRIPTION = (
+    "Spend, grant and read credits. Errors are always "
+    '`{"error": {"code", "message", ...}}`; see docs/api.md.'
+)
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    """Methods some API route would accept at this request's path."""
+    routes = [
+        route
+        for route in request.app.router.routes
+        if not isinstance(route, Mount) and getattr(route, "name", None) != FALLBACK_NAME
+    ]
+    allowed = set()
+    for method in ALL_METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            allowed.add(method)
+    return allowed
+
+
+def _fallback(request: Request) -> NoReturn:
+    """Answer unknown /api paths with 404 and known paths with a wrong method with 405.
+
+    Reflex's app is mounted under "" after our routes, so without this it would answer /api.
+    """
+    allowed = _allowed_methods(request)
+    if allowed:
+        headers = {"Allow": ", ".join(sorted(allowed))}
+        raise StarletteHTTPException(405, f"{request.method} is not allowed here", headers)
+    raise NotFound("no API endpoint at this path")
+
+
+def _add_fallback(api: FastAPI) -> None:
+    """Add the catch-all last, directly on the app, so it matches only what nothing else did."""
+    for path in (API_PREFIX, API_PREFIX + "/{rest:path}"):
+        api.add_api_route(
+            path,
+            _fallback,
+            methods=ALL_METHODS,
+            name=FALLBACK_NAME,
+            response_model=None,
+            include_in_schema=False,
+        )
 
 
 def create_api() -> FastAPI:
-    """Create the API app with every router included."""
+    """Create the API app with every router, the error contract and the size limit.
+
+    Raises:
+        ConfigError: When the settings are unusable (e.g. a short ADMIN_API_KEY in production).
+    """
+    get_settings()  # refuse to start on bad configuration rather than fail on first request
     api = FastAPI(
         title="Credits API",
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
+    install_error_handlers(api)
+    api.add_middleware(RequestSizeLimit, prefix=API_PREFIX)
     for name in ROUTER_MODULES:
         api.include_router(importlib.import_module(name).router)
+    _add_fallback(api)
     return api

@@ -1,9 +1,61 @@
-"""Commands: hold (not implemented yet)."""
+"""Commands for holds: list a user's active holds, sweep expired ones (once or on a loop)."""
 
 from __future__ import annotations
 
 import argparse
+import time
+from dataclasses import asdict
+
+from credits_app.cli.output import emit
+from credits_app.db import read_session, session_scope
+from credits_app.services.holds import active_holds, expire_due_holds
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Add this module's subcommands (none yet)."""
+    """Add this module's commands to the CLI."""
+    sweep = commands.add_parser(
+        "sweep-holds", parents=[common], help="release every hold whose time ran out"
+    )
+    sweep.add_argument(
+        "--every",
+        type=float,
+        metavar="SECONDS",
+        help="keep sweeping at this interval until interrupted (default: sweep once)",
+    )
+    sweep.set_defaults(handler=_sweep)
+
+    holds = commands.add_parser("holds", parents=[common], help="list a user's active holds")
+    holds.add_argument("user_id", type=int, metavar="USER_ID")
+    holds.set_defaults(handler=_holds)
+
+
+def _sweep_once(args: argparse.Namespace) -> None:
+    with session_scope() as session:
+        expired = expire_due_holds(session=session)
+    emit(args, f"expired {expired} hold(s)", {"expired": expired})
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    if args.every is None:
+        _sweep_once(args)
+        return 0
+    if args.every <= 0:
+        raise SystemExit("error: --every must be a positive number of seconds")
+    try:
+        while True:
+            _sweep_once(args)
+            time.sleep(args.every)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _holds(args: argparse.Namespace) -> int:
+    with read_session() as session:
+        views = active_holds(session=session, user_id=args.user_id)
+    lines = [f"{'hold':>8}  {'feature':20} {'amount':>8}  expires (UTC)"]
+    lines += [
+        f"{v.hold_id:>8}  {v.feature:20} {v.amount:>8}  {v.expires_at:%Y-%m-%d %H:%M:%S}"
+        for v in views
+    ]
+    emit(args, "\n".join(lines), [asdict(v) for v in views])
+    return 0

@@ -7,6 +7,7 @@ from credits_app.models.billing import (
     Product,
     StripeEvent,
     StripePayment,
+    StripeRefund,
     Subscription,
 )
 from credits_app.models.ledger import (
@@ -31,6 +32,7 @@ __all__ = [
     "Product",
     "StripeEvent",
     "StripePayment",
+    "StripeRefund",
     "Subscription",
     "UsageEvent",
     "User",

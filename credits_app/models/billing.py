@@ -102,3 +102,24 @@ class StripeEvent(SQLModel, table=True):
     type: str = Field(sa_column=Column(String(128), nullable=False))
     stripe_created: int = Field(sa_column=Column(BigInteger, nullable=False))
     processed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class StripeRefund(SQLModel, table=True):
+    """A refund whose share of credits was clawed back, recorded once per refund id."""
+
+    __tablename__ = "stripe_refund"
+
+    id: str = Field(sa_column=Column(String(255), primary_key=True))
+    payment_intent_id: str = Field(
+        sa_column=Column(
+            String(255),
+            ForeignKey("stripe_payment.payment_intent_id"),
+            nullable=False,
+            index=True,
+        )
+    )
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    credits: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # A refund that failed or was canceled gives its credits back and stops counting.
+    failed: bool = Field(default=False, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
@@ -93,6 +94,8 @@ class CreditHold(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the work produced, kept so a retry with the same key replays it instead of rerunning.
+    result: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class LedgerEntry(SQLModel, table=True):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from credits_app.models import CreditAccount, User
+from credits_app.models import CreditAccount, CreditHold, HoldStatus, User, utcnow
 from credits_app.services.errors import UserNotFound
 
 accounts = CreditAccount.__table__
+holds = CreditHold.__table__
 ACCOUNT_COLUMNS = (accounts.c.id, accounts.c.balance, accounts.c.held, accounts.c.debt)
 
 
@@ -69,6 +70,8 @@ def lock_account(session: Session, user_id: int) -> Row:
 def balance_of(*, session: Session, user_id: int) -> Balance:
     """Return the user's balance in one indexed row read, whatever the history length.
 
+    Holds past their expiry no longer count as held (lazy expiry on read).
+
     Raises:
         UserNotFound: When the user does not exist.
     """
@@ -79,4 +82,18 @@ def balance_of(*, session: Session, user_id: int) -> Balance:
     if row is None:
         require_user(session, user_id)
         return Balance(user_id=user_id, balance=0, held=0, debt=0)
-    return Balance(user_id=user_id, balance=row.balance, held=row.held, debt=row.debt)
+    held = row.held - lapsed_held(session, user_id) if row.held else 0
+    return Balance(user_id=user_id, balance=row.balance, held=held, debt=row.debt)
+
+
+def lapsed_held(session: Session, user_id: int) -> int:
+    """Credits still counted in `held` by holds whose time ran out but are not released yet.
+
+    Reads subtract them, so a balance is right before the next write or sweep releases them.
+    """
+    query = select(func.coalesce(func.sum(holds.c.amount), 0)).where(
+        holds.c.user_id == user_id,
+        holds.c.status == HoldStatus.ACTIVE,
+        holds.c.expires_at <= utcnow(),
+    )
+    return int(session.exec(query).scalar_one())

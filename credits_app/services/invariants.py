@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from credits_app.models import CreditHold, EntryKind, HoldStatus
 from credits_app.services.accounts import accounts
+from credits_app.services.holds.checks import holds_match_entries
 from credits_app.services.ledger import entries, usage
 
 holds = CreditHold.__table__
@@ -146,7 +147,9 @@ def check_ledger(*, session: Session) -> list[str]:
     Checked: the balance row equals the sum of its entries (balance, held, debt); every
     entry's after-values equal the running sums; no balance, held or debt is negative and
     held never exceeds the balance; each kind moves credits only its own way; each spend has
-    exactly one matching usage event; held equals the total of active holds.
+    exactly one matching usage event; held equals the total of active holds; each hold has
+    one opening entry and, once resolved, one entry of its outcome, whose sums agree with
+    the hold's amount and captured credits.
     """
     return (
         _account_totals(session)
@@ -154,4 +157,5 @@ def check_ledger(*, session: Session) -> list[str]:
         + _entry_signs(session)
         + _usage_matches_spends(session)
         + _holds_match_held(session)
+        + holds_match_entries(session)
     )

@@ -59,7 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     target = config.forward_to or "nowhere (set STRIPE_SIM_FORWARD_TO or --forward-to)"
     print(f"Stripe simulator on {config.api_base}; events to {target}", file=sys.stderr)
-    print(f"Webhook signing secret: {config.webhook_secret}", file=sys.stderr)
+    # Secrets stay out of logs: show where the secret came from, not the secret itself.
+    given = args.webhook_secret or os.environ.get("STRIPE_WEBHOOK_SECRET")
+    origin = "as configured" if given else "generated; read it at GET /_sim/config"
+    print(f"Events are signed with a whsec_ secret ({origin})", file=sys.stderr)
     host = args.host or config.host
     uvicorn.run(create_app(config), host=host, port=config.port, log_level=args.log_level)
     return 0

@@ -1,70 +1,13 @@
-"""Builders for subscriptions, invoices, invoice lines and invoice payments."""
+"""Builders for invoices, invoice lines and invoice payments."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from .ids import new_id
 from .objects import nulls
 
 Obj = dict[str, Any]
-
-
-def subscription_item(now: int, subscription_id: str, price: Obj, quantity: int, period):
-    """A `subscription_item`; since API 2025-03-31 the billing period lives here."""
-    return {
-        "id": new_id("si_", 14),
-        "object": "subscription_item",
-        "created": now,
-        "current_period_start": period[0],
-        "current_period_end": period[1],
-        "discounts": [],
-        "metadata": {},
-        "price": copy.deepcopy(price),
-        "quantity": quantity,
-        "subscription": subscription_id,
-        "tax_rates": [],
-    }
-
-
-def subscription(now: int, customer_id: str, price: Obj, quantity: int, period, **fields: Any):
-    """An active `subscription` with one item; `fields` may set `metadata`."""
-    subscription_id = new_id("sub_")
-    item = subscription_item(now, subscription_id, price, quantity, period)
-    obj = {
-        "id": subscription_id,
-        "object": "subscription",
-        "automatic_tax": {"enabled": False, "liability": None, "disabled_reason": None},
-        "billing_cycle_anchor": period[0],
-        "billing_mode": {"type": "classic"},
-        "cancel_at_period_end": False,
-        "cancellation_details": nulls("comment feedback reason"),
-        "collection_method": "charge_automatically",
-        "created": now,
-        "currency": price["currency"],
-        "customer": customer_id,
-        "default_tax_rates": [],
-        "discounts": [],
-        "items": {
-            "object": "list",
-            "data": [item],
-            "has_more": False,
-            "total_count": 1,
-            "url": f"/v1/subscription_items?subscription={subscription_id}",
-        },
-        "livemode": False,
-        "metadata": {},
-        "start_date": now,
-        "status": "active",
-        **nulls("application application_fee_percent billing_cycle_anchor_config cancel_at"),
-        **nulls("canceled_at days_until_due default_payment_method default_source"),
-        **nulls("description ended_at latest_invoice next_pending_invoice_item_invoice"),
-        **nulls("on_behalf_of pause_collection pending_setup_intent pending_update schedule"),
-        **nulls("test_clock transfer_data trial_end trial_start"),
-    }
-    obj.update(fields)
-    return obj
 
 
 def invoice_line(invoice_id: str, subscription: Obj, amount: int, period, **fields: Any) -> Obj:
@@ -103,6 +46,8 @@ def invoice_line(invoice_id: str, subscription: Obj, amount: int, period, **fiel
             "unit_amount_decimal": price["unit_amount_decimal"],
         },
         "quantity": item["quantity"],
+        "quantity_decimal": None,
+        "subscription": None,
         "subtotal": amount,
         "taxes": [],
     }
@@ -122,7 +67,7 @@ def invoice(now: int, invoice_id: str, customer: Obj, subscription: Obj, **field
         "attempt_count": 0,
         "attempted": False,
         "auto_advance": True,
-        "automatic_tax": {"enabled": False, "liability": None, "status": None},
+        "automatic_tax": {"enabled": False, **nulls("disabled_reason liability provider status")},
         "collection_method": "charge_automatically",
         "created": now,
         "currency": subscription["currency"],
@@ -152,10 +97,22 @@ def invoice(now: int, invoice_id: str, customer: Obj, subscription: Obj, **field
         "status_transitions": nulls("finalized_at marked_uncollectible_at paid_at voided_at"),
         "total_discount_amounts": [],
         "total_taxes": [],
+        "customer_tax_exempt": "none",
+        "customer_tax_ids": [],
+        "default_tax_rates": [],
+        "payment_settings": nulls("default_mandate payment_method_options payment_method_types"),
+        "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0,
+        # Removed from the API in 2025-03-31; the subscription is in `parent` now.
+        "subscription": None,
         **nulls("application default_payment_method default_source description due_date"),
         **nulls("effective_at footer hosted_invoice_url invoice_pdf last_finalization_error"),
         **nulls("next_payment_attempt number on_behalf_of receipt_number"),
         **nulls("statement_descriptor test_clock webhooks_delivered_at"),
+        **nulls("account_tax_ids automatically_finalizes_at custom_fields customer_account"),
+        **nulls("customer_address customer_phone customer_shipping from_invoice"),
+        **nulls("latest_revision rendering shipping_cost shipping_details"),
+        **nulls("total_pretax_credit_amounts"),
     }
     obj.update(fields)
     return obj

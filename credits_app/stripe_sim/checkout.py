@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .checkout_objects import checkout_session, line_item
 from .errors import invalid, missing_param
-from .objects import checkout_session, line_item
 from .params import Params, as_dict, as_int, string_map
 from .simulator import Simulator
 

@@ -18,6 +18,7 @@ from .pages import credits_text, message_page, page
 from .simulator import Simulator
 
 Obj = dict[str, Any]
+_DEFAULT_CARD = "4242 4242 4242 4242"
 _HINT = "Test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined."
 
 
@@ -34,7 +35,7 @@ async def submit(request: Request) -> Response:
     return await run_in_threadpool(_submit, sim, request.path_params["id"], form)
 
 
-def _show(sim: Simulator, session_id: str, error: str = "") -> Response:
+def _show(sim: Simulator, session_id: str, error: str = "", card: str = "") -> Response:
     with sim.lock:
         session = sim.store.find(session_id)
         if session is None or session["object"] != "checkout.session":
@@ -49,7 +50,8 @@ def _show(sim: Simulator, session_id: str, error: str = "") -> Response:
         email = session["customer_email"]
         if session["customer"]:
             email = sim.store.get("customer", session["customer"])["email"] or email
-        return page("Checkout", _form(session, lines, email, error), 402 if error else 200)
+        body = _form(session, lines, email, error, card or _DEFAULT_CARD)
+        return page("Checkout", body, 402 if error else 200)
 
 
 def _submit(sim: Simulator, session_id: str, form: Obj) -> Response:
@@ -59,7 +61,8 @@ def _submit(sim: Simulator, session_id: str, form: Obj) -> Response:
             session = pay_session(sim, session_id, str(form.get("card") or ""), delayed)
             target = _success_url(session)
     except StripeError as exc:
-        return _show(sim, session_id, str(exc.body["message"]))
+        # Show what was typed, so a mistyped number can be corrected in place.
+        return _show(sim, session_id, str(exc.body["message"]), str(form.get("card") or ""))
     return RedirectResponse(target or f"/checkout/{session_id}", status_code=303)
 
 
@@ -68,7 +71,7 @@ def _success_url(session: Obj) -> str | None:
     return url.replace("{CHECKOUT_SESSION_ID}", session["id"]) if url else None
 
 
-def _form(session: Obj, lines: list[Obj], email: str | None, error: str) -> str:
+def _form(session: Obj, lines: list[Obj], email: str | None, error: str, card: str) -> str:
     rows = "".join(_line_row(line) for line in lines)
     total = format_amount(session["amount_total"], session["currency"])
     subscription = session["mode"] == "subscription"
@@ -92,7 +95,7 @@ def _form(session: Obj, lines: list[Obj], email: str | None, error: str) -> str:
         f'<form class="card" method="post" action="/_sim/checkout/sessions/{session["id"]}/pay">'
         f'{who}<label for="card">Card number</label>'
         '<input id="card" name="card" type="text" inputmode="numeric" autocomplete="cc-number" '
-        'value="4242 4242 4242 4242" placeholder="4242 4242 4242 4242">'
+        f'value="{escape(card)}" placeholder="{_DEFAULT_CARD}">'
         f'<p class="muted">{_HINT}</p>{delayed}{alert}'
         f'<button type="submit">{"Subscribe" if subscription else "Pay"} {escape(due)}</button>'
         f"</form>{back}"

@@ -1,9 +1,10 @@
-"""Paying checkout sessions: card outcomes, immediate and delayed payment, completion."""
+"""Paying checkout sessions: card outcomes, immediate or delayed payment, completion."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .async_payments import defer_settlement
 from .cards import TestCard, lookup
 from .errors import invalid
 from .objects import customer
@@ -13,8 +14,6 @@ from .simulator import Simulator
 from .subscriptions import start_subscription
 
 Obj = dict[str, Any]
-# Delayed methods (bank debits) fail after the fact; a declining card models the failure.
-_DELAYED_FAILURE_CARD = "4000000000000002"
 
 
 def pay_session(sim: Simulator, session_id: str, card_number: str, delayed: bool = False):
@@ -56,7 +55,7 @@ def _pay_once(sim: Simulator, session: Obj, card: TestCard, delayed: bool) -> Ob
             description=options.get("description"),
         )
         session["payment_intent"] = intent["id"]
-    if not card.succeeds:
+    if not card.succeeds and not delayed:
         charge = attempt_charge(sim, intent, card.number)
         sim.events.emit("payment_intent.payment_failed", intent)
         sim.events.emit("charge.failed", charge)
@@ -64,34 +63,14 @@ def _pay_once(sim: Simulator, session: Obj, card: TestCard, delayed: bool) -> Ob
     buyer = _ensure_customer(sim, session, card)
     intent["customer"] = buyer["id"]
     if delayed:
+        # Like a bank debit: accepted now, settled (or failed, for a declining card) later.
         intent["status"] = "processing"
+        defer_settlement(sim, session["id"], card)
         return _complete(sim, session, buyer, "unpaid")
     charge = attempt_charge(sim, intent, card.number)
     sim.events.emit("payment_intent.succeeded", intent)
     sim.events.emit("charge.succeeded", charge)
     return _complete(sim, session, buyer, "paid")
-
-
-def settle_session(sim: Simulator, session_id: str, outcome: str) -> Obj:
-    """Finish a delayed payment: `succeeded` or `failed`, with Stripe's async events."""
-    session = sim.store.get("checkout.session", session_id)
-    intent = sim.store.find(session["payment_intent"] or "")
-    if session["status"] != "complete" or not intent or intent["status"] != "processing":
-        raise invalid("This Checkout Session has no delayed payment waiting to settle.")
-    if outcome not in ("succeeded", "failed"):
-        raise invalid("outcome must be 'succeeded' or 'failed'", param="outcome")
-    card = sim.store.card_for(session["customer"])
-    charge = attempt_charge(sim, intent, card if outcome == "succeeded" else _DELAYED_FAILURE_CARD)
-    if outcome == "succeeded":
-        sim.events.emit("payment_intent.succeeded", intent)
-        sim.events.emit("charge.succeeded", charge)
-        session["payment_status"] = "paid"
-        sim.events.emit("checkout.session.async_payment_succeeded", session)
-    else:
-        sim.events.emit("payment_intent.payment_failed", intent)
-        sim.events.emit("charge.failed", charge)
-        sim.events.emit("checkout.session.async_payment_failed", session)
-    return session
 
 
 def _ensure_customer(sim: Simulator, session: Obj, card: TestCard) -> Obj:
@@ -109,6 +88,7 @@ def _ensure_customer(sim: Simulator, session: Obj, card: TestCard) -> Obj:
 
 def _complete(sim: Simulator, session: Obj, buyer: Obj, payment_status: str, **fields: Any):
     details = {"email": buyer["email"], "name": buyer["name"], "phone": buyer["phone"]}
+    details.update(business_name=None, individual_name=None)
     session.update(
         status="complete",
         payment_status=payment_status,

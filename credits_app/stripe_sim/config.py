@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 DEFAULT_API_BASE = "http://127.0.0.1:12111"
 DEFAULT_API_VERSION = "2026-10-28.endive"
-DEFAULT_RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+# Backoff like Stripe's, compressed to ~9 minutes so a restarting dev app catches up.
+DEFAULT_RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
 
 
@@ -52,6 +53,9 @@ class SimConfig:
         secret_key: The API key the app is configured with, only checked for live mode.
         retry_delays: Seconds to wait before each redelivery of a failed event.
         delivery_timeout: Seconds to wait for the webhook endpoint to answer.
+        delivery_workers: Concurrent deliveries; 1 keeps events in order.
+        async_settle_seconds: Real seconds after which a delayed payment settles by itself
+            (0 waits for `/settle` or the test clock).
         api_version: Value of `api_version` on events.
     """
 
@@ -61,6 +65,8 @@ class SimConfig:
     secret_key: str = ""
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
     delivery_timeout: float = 10.0
+    delivery_workers: int = 1
+    async_settle_seconds: float = 10.0
     api_version: str = DEFAULT_API_VERSION
 
     @property
@@ -94,8 +100,9 @@ class SimConfig:
 
         Returns:
             A config honouring `STRIPE_API_BASE`, `STRIPE_WEBHOOK_SECRET`,
-            `STRIPE_SIM_FORWARD_TO`, `STRIPE_SECRET_KEY`, `STRIPE_SIM_RETRY_DELAYS` and
-            `STRIPE_SIM_DELIVERY_TIMEOUT`.
+            `STRIPE_SIM_FORWARD_TO`, `STRIPE_SECRET_KEY`, `STRIPE_SIM_RETRY_DELAYS`,
+            `STRIPE_SIM_DELIVERY_TIMEOUT`, `STRIPE_SIM_DELIVERY_WORKERS` and
+            `STRIPE_SIM_ASYNC_SETTLE_SECONDS`.
         """
         env = os.environ if environ is None else environ
         config = cls(
@@ -109,4 +116,8 @@ class SimConfig:
             config.retry_delays = parse_delays(env["STRIPE_SIM_RETRY_DELAYS"])
         if env.get("STRIPE_SIM_DELIVERY_TIMEOUT"):
             config.delivery_timeout = float(env["STRIPE_SIM_DELIVERY_TIMEOUT"])
+        if env.get("STRIPE_SIM_DELIVERY_WORKERS"):
+            config.delivery_workers = int(env["STRIPE_SIM_DELIVERY_WORKERS"])
+        if env.get("STRIPE_SIM_ASYNC_SETTLE_SECONDS"):
+            config.async_settle_seconds = float(env["STRIPE_SIM_ASYNC_SETTLE_SECONDS"])
         return config

@@ -55,11 +55,10 @@ class SimControl:
         body = {"card": card, "delayed": delayed}
         return self.call("POST", f"/_sim/checkout/sessions/{session_id}/pay", body)
 
-    def settle(self, session_id: str, outcome: str = "succeeded") -> Obj:
-        """Finish a delayed payment (`succeeded` or `failed`)."""
-        return self.call(
-            "POST", f"/_sim/checkout/sessions/{session_id}/settle", {"outcome": outcome}
-        )
+    def settle(self, session_id: str, outcome: str | None = None) -> Obj:
+        """Finish a delayed payment (`succeeded`, `failed`, or as the card decides)."""
+        body = {"outcome": outcome} if outcome else {}
+        return self.call("POST", f"/_sim/checkout/sessions/{session_id}/settle", body)
 
     def advance(self, seconds: int) -> Obj:
         """Move the test clock forward; returns what renewed, canceled or expired."""
@@ -86,13 +85,15 @@ class SimControl:
         """Deliver an event again."""
         return self.call("POST", f"/_sim/events/{event_id}/resend")
 
-    def deliveries(self) -> list[Obj]:
-        """Every delivery with its attempts."""
-        return self.call("GET", "/_sim/deliveries")["data"]
+    def deliveries(self, event_id: str | None = None) -> list[Obj]:
+        """Every delivery (of one event, if given) with its attempts."""
+        query = f"?event={event_id}" if event_id else ""
+        return self.call("GET", f"/_sim/deliveries{query}")["data"]
 
-    def wait_for_deliveries(self, timeout: float = 10.0) -> Obj:
-        """Block until queued deliveries are done; raise if they are not within `timeout`."""
-        status = self.call("POST", "/_sim/deliveries/wait", {"timeout": timeout}, timeout + 5)
+    def wait_for_deliveries(self, timeout: float = 10.0, event_id: str | None = None) -> Obj:
+        """Block until deliveries (of one event, if given) settle; raise after `timeout`."""
+        body: Obj = {"timeout": timeout, **({"event": event_id} if event_id else {})}
+        status = self.call("POST", "/_sim/deliveries/wait", body, timeout + 5)
         if not status["drained"]:
             raise SimControlError(408, status)
         return status

@@ -5,53 +5,19 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from .config import SimConfig
-from .signing import sign_payload
-
-USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
-
-
-@dataclass
-class Delivery:
-    """One event on its way to one URL, with every attempt made so far."""
-
-    number: int
-    event_id: str
-    event_type: str
-    url: str
-    payload: bytes
-    secret: str
-    attempts: list[dict[str, Any]] = field(default_factory=list)
-    delivered: bool = False
-    failed: bool = False
-    due: float = 0.0
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-friendly view for `GET /_sim/deliveries`."""
-        last = self.attempts[-1] if self.attempts else {}
-        pending = not (self.delivered or self.failed)
-        return {
-            "id": self.number,
-            "event": self.event_id,
-            "type": self.event_type,
-            "url": self.url,
-            "attempt_count": len(self.attempts),
-            "attempts": list(self.attempts),
-            "last_status": last.get("status"),
-            "delivered": self.delivered,
-            "failed": self.failed,
-            "pending": pending,
-            "next_attempt_in": max(0.0, self.due - time.monotonic()) if pending else None,
-        }
+from .delivery_attempts import Delivery, post
 
 
 class DeliveryWorker:
-    """Delivers queued events from one thread, oldest first.
+    """Delivers queued events from `config.delivery_workers` threads, oldest first.
+
+    One worker (the default) delivers events in the order they happened; more workers
+    deliver concurrently, as real Stripe may, for load tests.
 
     A failed event is rescheduled after the next configured delay while later events go
     ahead, so one broken event never holds up the rest (as with real Stripe).
@@ -62,28 +28,31 @@ class DeliveryWorker:
         self._cond = threading.Condition()
         self._queue: list[tuple[float, int, Delivery]] = []
         self._records: list[Delivery] = []
-        self._in_flight: Delivery | None = None
+        self._in_flight = 0
         self._generation = 0
         self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._threads: dict[int, threading.Thread] = {}
 
     def start(self) -> None:
-        """Start the worker thread if it is not running."""
+        """Start worker threads up to `config.delivery_workers` (at least one)."""
         with self._cond:
-            if self._thread is None or not self._thread.is_alive():
-                self._stopping = False
-                self._thread = threading.Thread(
-                    target=self._run, name="stripe-sim-delivery", daemon=True
-                )
-                self._thread.start()
+            self._stopping = False
+            for index in range(self._wanted()):
+                if index not in self._threads or not self._threads[index].is_alive():
+                    self._threads[index] = thread = threading.Thread(
+                        target=self._run, args=(index,), name="stripe-sim-delivery", daemon=True
+                    )
+                    thread.start()
+            # Surplus workers (after `delivery_workers` was lowered) wake up and leave.
+            self._cond.notify_all()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Ask the worker to finish and wait for it."""
+        """Ask the workers to finish and wait for them."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-            thread = self._thread
-        if thread is not None:
+            threads = list(self._threads.values())
+        for thread in threads:
             thread.join(timeout)
 
     def enqueue(self, event_id: str, event_type: str, url: str, payload: bytes, secret: str):
@@ -104,74 +73,65 @@ class DeliveryWorker:
             self._records.clear()
             self._cond.notify_all()
 
-    def summaries(self) -> list[dict[str, Any]]:
-        """Every delivery so far, in creation order."""
+    def summaries(self, event_id: str | None = None) -> list[dict[str, Any]]:
+        """Every delivery so far (of one event, if given), in creation order."""
         with self._cond:
-            return [delivery.summary() for delivery in self._records]
+            return [d.summary() for d in self._records if event_id in (None, d.event_id)]
 
-    def wait(self, timeout: float) -> bool:
-        """Block until nothing is queued or in flight; return False on timeout."""
+    def wait(self, timeout: float, event_id: str | None = None) -> bool:
+        """Block until nothing (of one event, if given) is queued or in flight.
+
+        Returns:
+            False on timeout.
+        """
         with self._cond:
-            return self._cond.wait_for(self._idle, timeout)
+            return self._cond.wait_for(lambda: self._idle(event_id), timeout)
 
-    def _idle(self) -> bool:
-        return not self._queue and self._in_flight is None
+    def _idle(self, event_id: str | None = None) -> bool:
+        if event_id is None:
+            return not self._queue and self._in_flight == 0
+        return all(d.delivered or d.failed for d in self._records if d.event_id == event_id)
 
-    def _run(self) -> None:
+    def _wanted(self) -> int:
+        return max(1, self._config.delivery_workers)
+
+    def _run(self, index: int) -> None:
         with httpx.Client() as client:
-            while (job := self._next_job()) is not None:
+            while (job := self._next_job(index)) is not None:
                 delivery, generation = job
-                attempt = self._attempt(client, delivery)
+                attempt = post(client, delivery, self._config.delivery_timeout)
                 with self._cond:
                     if generation == self._generation:
                         self._record(delivery, attempt)
-                    self._in_flight = None
+                    self._in_flight -= 1
                     self._cond.notify_all()
 
-    def _next_job(self) -> tuple[Delivery, int] | None:
+    def _next_job(self, index: int) -> tuple[Delivery, int] | None:
         with self._cond:
             while not self._stopping:
+                if index >= self._wanted():
+                    self._threads.pop(index, None)
+                    return None
                 if self._queue and self._queue[0][0] <= time.monotonic():
                     delivery = heapq.heappop(self._queue)[2]
-                    self._in_flight = delivery
+                    self._in_flight += 1
                     return delivery, self._generation
                 wait = self._queue[0][0] - time.monotonic() if self._queue else None
                 self._cond.wait(wait)
             return None
-
-    def _attempt(self, client: httpx.Client, delivery: Delivery) -> dict[str, Any]:
-        timestamp = int(time.time())
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": USER_AGENT,
-            "Stripe-Signature": sign_payload(delivery.payload, delivery.secret, timestamp),
-        }
-        started = time.monotonic()
-        attempt: dict[str, Any] = {"attempted_at": timestamp, "status": None, "error": None}
-        try:
-            response = client.post(
-                delivery.url,
-                content=delivery.payload,
-                headers=headers,
-                timeout=self._config.delivery_timeout,
-            )
-            attempt["status"] = response.status_code
-            attempt["response_body"] = response.text[:500]
-        except httpx.HTTPError as exc:
-            attempt["error"] = f"{type(exc).__name__}: {exc}"
-        attempt["duration_ms"] = round((time.monotonic() - started) * 1000)
-        return attempt
 
     def _record(self, delivery: Delivery, attempt: dict[str, Any]) -> None:
         delivery.attempts.append(attempt)
         status = attempt["status"]
         if status is not None and 200 <= status < 300:
             delivery.delivered = True
+            delivery.payload = b""  # resends re-encode the stored event; keep memory flat
             return
         delays = self._config.retry_delays
         retry = len(delivery.attempts) - 1
         if retry >= len(delays):
             delivery.failed = True
+            delivery.payload = b""
             return
         delivery.due = time.monotonic() + delays[retry]
         heapq.heappush(self._queue, (delivery.due, delivery.number, delivery))

@@ -1,10 +1,8 @@
-"""Builders for catalogue, customer, checkout and portal objects in Stripe's JSON shape."""
+"""Builders for catalogue and customer objects in Stripe's JSON shape, and `nulls`."""
 
 from __future__ import annotations
 
-import copy
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from .ids import new_id
@@ -96,68 +94,3 @@ def customer(now: int, **fields: Any) -> Obj:
     }
     obj.update(fields)
     return obj
-
-
-def checkout_session(now: int, url_for: Callable[[str], str], **fields: Any) -> Obj:
-    """An open `checkout.session`; `url_for(id)` gives its hosted page address."""
-    session_id = new_id("cs_test_", 58)
-    obj = {
-        "id": session_id,
-        "object": "checkout.session",
-        "amount_subtotal": 0,
-        "amount_total": 0,
-        "automatic_tax": {"enabled": False, "liability": None, "status": None},
-        "created": now,
-        "custom_fields": [],
-        "expires_at": now + 24 * 3600,
-        "livemode": False,
-        "metadata": {},
-        "mode": "payment",
-        "payment_method_collection": "always",
-        "payment_method_types": ["card"],
-        "payment_status": "unpaid",
-        "status": "open",
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "ui_mode": "hosted",
-        "url": url_for(session_id),
-        **nulls("after_expiration allow_promotion_codes billing_address_collection cancel_url"),
-        **nulls("client_reference_id client_secret consent consent_collection currency"),
-        **nulls("customer customer_creation customer_details customer_email invoice locale"),
-        **nulls("payment_intent payment_link subscription success_url"),
-    }
-    obj.update(fields)
-    return obj
-
-
-def line_item(price_obj: Obj, description: str, quantity: int) -> Obj:
-    """A checkout `item`: one entry of a session's `line_items`."""
-    amount = price_obj["unit_amount"] * quantity
-    return {
-        "id": new_id("li_"),
-        "object": "item",
-        "amount_discount": 0,
-        "amount_subtotal": amount,
-        "amount_tax": 0,
-        "amount_total": amount,
-        "currency": price_obj["currency"],
-        "description": description,
-        "metadata": {},
-        "price": copy.deepcopy(price_obj),
-        "quantity": quantity,
-    }
-
-
-def portal_session(now: int, customer_id: str, return_url: str | None, url_for) -> Obj:
-    """A `billing_portal.session`; `url_for(id)` gives its hosted page address."""
-    session_id = new_id("bps_")
-    return {
-        "id": session_id,
-        "object": "billing_portal.session",
-        "configuration": "bpc_sim_default",
-        "created": now,
-        "customer": customer_id,
-        "livemode": False,
-        "return_url": return_url,
-        "url": url_for(session_id),
-        **nulls("flow locale on_behalf_of"),
-    }

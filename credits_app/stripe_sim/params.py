@@ -62,7 +62,7 @@ def merged_metadata(current: dict[str, str], update: Any) -> dict[str, str]:
     if update == "":
         return {}
     merged = dict(current)
-    for key, value in as_dict(update, "metadata").items():
+    for key, value in string_map(update).items():
         if value in ("", None):
             merged.pop(key, None)
         else:
@@ -78,7 +78,31 @@ def expand_paths(params: Params) -> list[str]:
 
 def string_map(value: Any, param: str = "metadata") -> dict[str, str]:
     """A hash of strings such as a new object's `metadata`."""
-    return {str(key): str(item) for key, item in as_dict(value, param).items()}
+    mapping = as_dict(value, param)
+    for key, item in mapping.items():
+        if isinstance(item, dict | list):
+            raise invalid(f"Invalid string: {param}[{key}] must be a string", f"{param}[{key}]")
+    return {str(key): str(item) for key, item in mapping.items()}
+
+
+# Parameters that are always plain strings; a hash or list there is a client bug.
+SCALARS = frozenset(
+    (
+        *("active", "amount", "cancel_at_period_end", "cancel_url", "charge"),
+        *("client_reference_id", "currency", "customer", "customer_email", "default_price"),
+        *("description", "email", "ending_before", "id", "limit", "lookup_key", "mode"),
+        *("name", "nickname", "payment_intent", "phone", "price", "product"),
+        *("proration_behavior", "query", "reason", "return_url", "starting_after", "status"),
+        *("success_url", "type", "unit_amount"),
+    )
+)
+
+
+def check_scalars(params: Params) -> None:
+    """Reject a hash or list sent where Stripe expects a string, as Stripe does (400)."""
+    for name in SCALARS & params.keys():
+        if isinstance(params[name], dict | list):
+            raise invalid(f"Invalid string: {name} must be a string, not a hash or list", name)
 
 
 def update_fields(obj: dict[str, Any], params: Params, casts: dict[str, Any]) -> dict[str, Any]:

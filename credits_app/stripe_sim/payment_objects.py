@@ -1,4 +1,4 @@
-"""Builders for payment intents, charges, refunds and disputes."""
+"""Builders for payment intents, charges and refunds."""
 
 from __future__ import annotations
 
@@ -36,7 +36,10 @@ def payment_intent(now: int, amount: int, currency: str, customer_id: str | None
         **nulls("cancellation_reason description last_payment_error latest_charge"),
         **nulls("next_action on_behalf_of payment_method processing receipt_email review"),
         **nulls("setup_future_usage shipping statement_descriptor transfer_data"),
-        **nulls("statement_descriptor_suffix transfer_group"),
+        **nulls("statement_descriptor_suffix transfer_group customer_account"),
+        **nulls("excluded_payment_method_types managed_payments source"),
+        **nulls("payment_method_configuration_details"),
+        "payment_method_options": {},
     }
     obj.update(fields)
     return obj
@@ -52,7 +55,7 @@ def charge(now: int, intent: Obj, card: TestCard, payment_method: str, email: st
         "amount_captured": intent["amount"] if paid else 0,
         "amount_refunded": 0,
         "balance_transaction": new_id("txn_") if paid else None,
-        "billing_details": {"address": None, "email": email, "name": None, "phone": None},
+        "billing_details": {"email": email, **nulls("address name phone tax_id")},
         "calculated_statement_descriptor": "CREDITS SIM",
         "captured": paid,
         "created": now,
@@ -71,6 +74,7 @@ def charge(now: int, intent: Obj, card: TestCard, payment_method: str, email: st
             "risk_level": "normal",
             "seller_message": "Payment complete." if paid else "The bank declined the payment.",
             "type": "authorized" if paid else "issuer_declined",
+            **nulls("advice_code network_advice_code network_decline_code"),
         },
         "paid": paid,
         "payment_intent": intent["id"],
@@ -82,6 +86,7 @@ def charge(now: int, intent: Obj, card: TestCard, payment_method: str, email: st
         **nulls("application application_fee application_fee_amount failure_balance_transaction"),
         **nulls("on_behalf_of receipt_email receipt_number review shipping source_transfer"),
         **nulls("statement_descriptor statement_descriptor_suffix transfer_data transfer_group"),
+        "source": None,
     }
 
 
@@ -108,6 +113,8 @@ def refund(now: int, charge_obj: Obj, amount: int, **fields: Any) -> Obj:
         "charge": charge_obj["id"],
         "created": now,
         "currency": charge_obj["currency"],
+        "customer": charge_obj["customer"],
+        "customer_account": None,
         "destination_details": {"type": "card", "card": {"type": "refund"}},
         "metadata": {},
         "payment_intent": charge_obj["payment_intent"],
@@ -118,38 +125,3 @@ def refund(now: int, charge_obj: Obj, amount: int, **fields: Any) -> Obj:
     }
     obj.update(fields)
     return obj
-
-
-def dispute(now: int, charge_obj: Obj, amount: int, reason: str) -> Obj:
-    """A `dispute` (chargeback) that needs a response."""
-    card = charge_obj["payment_method_details"]["card"]
-    return {
-        "id": new_id("dp_"),
-        "object": "dispute",
-        "amount": amount,
-        "balance_transactions": [],
-        "charge": charge_obj["id"],
-        "created": now,
-        "currency": charge_obj["currency"],
-        "evidence": {},
-        "evidence_details": {
-            "due_by": now + 7 * 86_400,
-            "has_evidence": False,
-            "past_due": False,
-            "submission_count": 0,
-        },
-        "is_charge_refundable": False,
-        "livemode": False,
-        "metadata": {},
-        "payment_intent": charge_obj["payment_intent"],
-        "payment_method_details": {
-            "type": "card",
-            "card": {
-                "brand": card["brand"],
-                "case_type": "chargeback",
-                "network_reason_code": None,
-            },
-        },
-        "reason": reason,
-        "status": "needs_response",
-    }

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from .cards import lookup
+from .dispute_objects import dispute
 from .errors import invalid
 from .ids import new_id
 from .money import format_amount
 from .params import Params, optional_int, string_map
-from .payment_objects import charge, dispute, payment_intent, refund
+from .payment_objects import charge, payment_intent, refund
 from .simulator import Simulator
 
 Obj = dict[str, Any]

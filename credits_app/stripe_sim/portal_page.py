@@ -1,4 +1,4 @@
-"""The stand-in customer portal: subscriptions with cancel, resume, plan switch and card update."""
+"""The stand-in customer portal: cancel (at period end or now), resume, switch plan, card."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .formdata import decode_form
 from .money import format_amount
 from .pages import credits_text, date, message_page, page
 from .simulator import Simulator
-from .subscriptions import update_subscription
+from .subscriptions import cancel_subscription, update_subscription
 
 Obj = dict[str, Any]
 
@@ -88,10 +88,14 @@ def _subscription_card(sim: Simulator, session_id: str, sub: Obj, plans: list[Ob
     else:
         state = f"Renews on {end}"
     action = "resume" if sub["cancel_at_period_end"] else "cancel"
-    label = "Renew plan" if sub["cancel_at_period_end"] else "Cancel plan"
+    label = "Renew plan" if sub["cancel_at_period_end"] else "Cancel at period end"
     base = f"/portal/{session_id}/subscriptions/{sub['id']}"
     style = "" if sub["cancel_at_period_end"] else ' class="secondary"'
     buttons = f'<form method="post" action="{base}/{action}"><button{style}>{label}</button></form>'
+    buttons += (
+        f'<form method="post" action="{base}/cancel_now">'
+        '<button class="secondary">Cancel now</button></form>'
+    )
     for plan in plans:
         if plan["id"] != price["id"] and plan["currency"] == price["currency"]:
             buttons += _switch_form(sim, base, plan)
@@ -141,6 +145,9 @@ def _apply(sim: Simulator, session: Obj, args: dict[str, str], form: Obj) -> str
         sub = update_subscription(sim, sub["id"], params)
         name = sim.store.get("product", sub["items"]["data"][0]["price"]["product"])["name"]
         return f"You are now on the {name}."
+    if action == "cancel_now":
+        cancel_subscription(sim, sub["id"])
+        return "Your plan was canceled."
     if action in ("cancel", "resume"):
         flag = "true" if action == "cancel" else "false"
         sub = update_subscription(sim, sub["id"], {"cancel_at_period_end": flag})

@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .async_payments import settle_pending
 from .billing import Line, collect_invoice, describe, draft_invoice, set_cycle
 from .errors import invalid
 from .simulator import Simulator
 
 Obj = dict[str, Any]
 _BILLED_STATUSES = ("active", "past_due")
+MAX_ADVANCE = 10 * 366 * 86_400
 
 
 def advance_clock(sim: Simulator, seconds: int) -> Obj:
@@ -24,10 +26,14 @@ def advance_clock(sim: Simulator, seconds: int) -> Obj:
         seconds: How far to move (must not be negative).
 
     Returns:
-        A summary: the new `now`, and what `renewed`, was `canceled` or `expired`.
+        A summary: the new `now`, and what `renewed`, was `canceled`, `expired_sessions`
+        and `settled_sessions` (delayed payments).
     """
     if seconds < 0:
         raise invalid("The test clock can only move forward.", param="seconds")
+    if seconds > MAX_ADVANCE:
+        # Each call holds the store lock while it renews; keep that bounded.
+        raise invalid("The test clock moves at most 10 years per call.", param="seconds")
     store = sim.store
     start = store.now()
     target = start + seconds
@@ -41,6 +47,8 @@ def advance_clock(sim: Simulator, seconds: int) -> Obj:
                 summary["renewed"].append(_renew(sim, sub))
     store.clock.advance(max(0, target - store.now()))
     summary["expired_sessions"] = _expire_sessions(sim)
+    # Bank debits take days; any move of the clock lets the delayed payments land.
+    summary["settled_sessions"] = settle_pending(sim)
     summary["now"] = store.now()
     return summary
 

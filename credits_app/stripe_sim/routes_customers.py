@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .checkout_objects import portal_session
 from .errors import invalid
 from .handlers import retrieve
 from .listing import paginate
-from .objects import customer, portal_session
-from .params import Params, required, string_map, text, update_fields
+from .objects import customer
+from .params import Params, optional_int, required, string_map, text, update_fields
 from .simulator import Simulator
 from .web import api_route
 
@@ -56,7 +57,7 @@ def search_customers(sim: Simulator, params: Params, path: dict[str, str]) -> Ob
     if not clauses:
         raise invalid(f"The simulator cannot parse this search query: {query}", param="query")
     found = [c for c in sim.store.all("customer") if all(_matches(c, *cl) for cl in clauses)]
-    limit = min(int(params.get("limit") or 10), 100)
+    limit = min(optional_int(params, "limit", minimum=1) or 10, 100)
     return {
         "object": "search_result",
         "data": found[:limit],

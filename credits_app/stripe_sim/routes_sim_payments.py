@@ -9,8 +9,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import checkout_page
+from .async_payments import settle_session
 from .cards import lookup
-from .checkout_payment import pay_session, settle_session
+from .checkout_payment import pay_session
 from .params import as_bool, required
 from .payments import close_dispute, open_dispute
 from .sim_web import sim_endpoint, sim_route
@@ -37,8 +38,11 @@ async def pay_endpoint(request: Request) -> Response:
 
 
 def settle(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
-    """`POST /_sim/checkout/sessions/{id}/settle` `{"outcome": "succeeded"|"failed"}`."""
-    return settle_session(sim, path["id"], str(required(body, "outcome")))
+    """`POST /_sim/checkout/sessions/{id}/settle` `{"outcome": "succeeded"|"failed"}`.
+
+    Without `outcome`, the card paid with decides (a declining card fails).
+    """
+    return settle_session(sim, path["id"], str(body.get("outcome") or "") or None)
 
 
 def set_card(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:

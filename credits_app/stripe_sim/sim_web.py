@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,8 @@ from starlette.routing import Route
 
 from .errors import StripeError, invalid
 from .simulator import Simulator
+
+logger = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 SimHandler = Callable[[Simulator, Obj, dict[str, str]], Any]
@@ -44,7 +47,8 @@ def sim_endpoint(handler: SimHandler, locked: bool = True):
 def _respond(request: Request, handler: SimHandler, raw: bytes, locked: bool) -> JSONResponse:
     sim: Simulator = request.app.state.sim
     try:
-        body = _decode(raw)
+        # Query parameters count too, so `GET /_sim/deliveries?event=evt_...` works.
+        body = {**request.query_params, **_decode(raw)}
         if not locked:
             return JSONResponse(handler(sim, body, dict(request.path_params)))
         with sim.lock:
@@ -52,6 +56,10 @@ def _respond(request: Request, handler: SimHandler, raw: bytes, locked: bool) ->
         return JSONResponse(result)
     except StripeError as exc:
         return JSONResponse(exc.to_dict(), exc.status)
+    except Exception as exc:  # a simulator bug must still answer in Stripe's shape
+        logger.exception("stripe simulator helper failed on %s", request.url.path)
+        error = StripeError(500, f"Simulator error: {exc}", type="api_error")
+        return JSONResponse(error.to_dict(), error.status)
 
 
 def _decode(raw: bytes) -> Obj:

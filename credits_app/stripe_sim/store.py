@@ -28,6 +28,7 @@ PREFIX_KINDS = {
 _MESSAGE_NAMES = {"checkout.session": "checkout.session", "billing_portal.session": "session"}
 
 SUCCESS_CARD = "4242424242424242"
+IDEMPOTENCY_CACHE_SIZE = 10_000
 
 
 class Store:
@@ -44,7 +45,10 @@ class Store:
             it was created with (Stripe does not return them on the session).
         cards: The card number used for off-session payments per customer id.
         billing_anchor: Per subscription id, `(anchor, cycle)` used to compute periods.
-        idempotency: Cached responses per `Idempotency-Key`.
+        pending_settlements: Per checkout session id with a delayed payment processing,
+            `(card number, expected outcome)`.
+        idempotency: Cached responses per `Idempotency-Key`, oldest first, at most
+            `IDEMPOTENCY_CACHE_SIZE` (Stripe keeps keys for 24 hours; load tests send many).
     """
 
     def __init__(self) -> None:
@@ -59,6 +63,7 @@ class Store:
         self.session_options: dict[str, dict[str, Any]] = {}
         self.cards: dict[str, str] = {}
         self.billing_anchor: dict[str, tuple[int, int]] = {}
+        self.pending_settlements: dict[str, tuple[str, str]] = {}
         self.idempotency: dict[str, tuple[str, int, bytes]] = {}
         self.clock.reset()
 
@@ -95,6 +100,12 @@ class Store:
     def all(self, kind: str) -> list[dict[str, Any]]:
         """Every object of a type, newest first like Stripe's lists."""
         return list(reversed(self._objects.get(kind, {}).values()))
+
+    def remember(self, key: str, answer: tuple[str, int, bytes]) -> None:
+        """Cache the answer to an idempotent request, forgetting the oldest beyond the limit."""
+        self.idempotency[key] = answer
+        while len(self.idempotency) > IDEMPOTENCY_CACHE_SIZE:
+            del self.idempotency[next(iter(self.idempotency))]
 
     def card_for(self, customer_id: str | None) -> str:
         """The card charged for a customer's renewals and plan changes."""

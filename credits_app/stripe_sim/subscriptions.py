@@ -6,10 +6,10 @@ import copy
 from typing import Any
 
 from .billing import Line, collect_invoice, day, describe, draft_invoice, set_cycle
-from .billing_objects import subscription
 from .errors import invalid
 from .params import Params, as_bool, merged_metadata
 from .simulator import Simulator
+from .subscription_objects import plan_of, subscription
 
 Obj = dict[str, Any]
 _PRORATION_BEHAVIOURS = ("create_prorations", "none", "always_invoice")
@@ -134,6 +134,7 @@ def _switch_price(sim: Simulator, sub: Obj, price: Obj, behaviour: str, previous
     previous["items"] = copy.deepcopy(sub["items"])
     now = sim.store.now()
     item["price"] = copy.deepcopy(price)
+    item["plan"] = plan_of(price)
     lines = _proration_lines(sim, item, old, now) if behaviour != "none" else []
     if old["recurring"] != price["recurring"]:
         # A new interval restarts the billing cycle and bills the new period in full now.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -11,7 +12,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from .app import create_app
-from .config import SimConfig
+from .config import SimConfig, is_live_key
 from .simulator import Simulator
 
 
@@ -62,9 +63,15 @@ def start_in_thread(
         The running simulator; call `stop()` when done.
 
     Raises:
-        LiveKeyRefused: When `config` carries a live secret key.
+        LiveKeyRefused: When `config` or the `STRIPE_SECRET_KEY` environment variable
+            carries a live secret key.
         RuntimeError: When the server does not start in time.
     """
+    config = config or SimConfig()
+    if not config.secret_key and is_live_key(os.environ.get("STRIPE_SECRET_KEY")):
+        # A live key in the environment means this process talks to real Stripe.
+        config = replace(config, secret_key=os.environ["STRIPE_SECRET_KEY"])
+    config.check_not_live()
     # An explicit IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections;
     # without it every response waits ~40 ms for a delayed ACK.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -72,7 +79,7 @@ def start_in_thread(
     listener.bind((host, port))
     url = f"http://{host}:{listener.getsockname()[1]}"
     try:
-        app = create_app(replace(config or SimConfig(), api_base=url))
+        app = create_app(replace(config, api_base=url))
     except Exception:
         listener.close()
         raise

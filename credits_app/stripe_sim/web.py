@@ -20,7 +20,7 @@ from .events import api_request
 from .expand import render
 from .formdata import decode_form
 from .ids import new_id
-from .params import Params, expand_paths
+from .params import Params, check_scalars, expand_paths
 from .simulator import Simulator
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def _respond(request: Request, handler: Handler, body: str) -> Response:
             return _json(cached[2], cached[1], headers)
         status, content = _execute(sim, request, handler, body, request_id, key)
         if key and status < 500:
-            sim.store.idempotency[key] = (fingerprint, status, content)
+            sim.store.remember(key, (fingerprint, status, content))
             headers["Idempotency-Key"] = key
     return _json(content, status, headers)
 
@@ -100,6 +100,7 @@ def _execute(
     try:
         params = decode_form(request.url.query)
         params.update(decode_form(body))
+        check_scalars(params)
         with api_request(request_id, key):
             result = handler(sim, params, dict(request.path_params))
         payload, status = render(sim.store, result, expand_paths(params)), 200

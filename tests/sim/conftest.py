@@ -121,8 +121,13 @@ def stripe_sim(_sim_server: RunningSimulator, receiver: Receiver) -> RunningSimu
     # A delivery from the previous test may still be in flight; let it land before clearing.
     control.wait_for_deliveries()
     receiver.clear()
+    # Delayed payments settle only when a test says so (`settle` or the clock).
     control.configure(
-        forward_to=receiver.url, webhook_secret=WEBHOOK_SECRET, retry_delays=FAST_RETRIES
+        forward_to=receiver.url,
+        webhook_secret=WEBHOOK_SECRET,
+        retry_delays=FAST_RETRIES,
+        delivery_workers=1,
+        async_settle_seconds=0,
     )
     control.close()
     return _sim_server

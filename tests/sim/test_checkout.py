@@ -139,6 +139,7 @@ def test_hosted_page_form_pays_and_redirects(client, stripe_sim, receiver, sim):
         assert text in page.text
     assert 'name="viewport"' in page.text and "prefers-color-scheme:dark" in page.text
     assert "Your card was declined." in declined.text
+    assert declined.status_code == 402 and 'value="4000 0000 0000 0002"' in declined.text
     assert accepted.status_code == 303
     assert accepted.headers["location"] == (
         f"https://app.test/billing/success?session_id={session.id}"

@@ -1,5 +1,76 @@
-"""Routes: credits (not implemented yet)."""
+"""Routes: spend credits with an access token, grant credits with the admin key."""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter()
+from credits_app.api.deps import AdminKeyDep, ClaimsDep, SessionDep
+from credits_app.api.schemas import (
+    GrantRequest,
+    LedgerWriteResponse,
+    SpendRequest,
+    error_responses,
+)
+from credits_app.services.errors import Forbidden
+from credits_app.services.ledger import LedgerResult, grant_credits, spend_credits
+from credits_app.services.ratelimit import check_spend_rate
+
+router = APIRouter(prefix="/api/credits", tags=["credits"])
+GRANT_SOURCE = "admin_api"
+
+
+def _written(result: LedgerResult) -> LedgerWriteResponse:
+    return LedgerWriteResponse(
+        balance=result.balance,
+        available=result.available,
+        entry_id=result.entry_id,
+        replayed=result.replayed,
+    )
+
+
+@router.post(
+    "/spend",
+    summary="Spend credits",
+    response_model=LedgerWriteResponse,
+    responses=error_responses(401, 402, 403, 404, 409, 429),
+)
+def spend(body: SpendRequest, claims: ClaimsDep, session: SessionDep) -> LedgerWriteResponse:
+    """Spend `amount` credits of the token's user for the token's feature, once per key.
+
+    The body's `feature` must equal the token's. Any `userId` or `balance` in the body is
+    ignored: the user is the token's. A retry with the same key returns the first result with
+    `replayed: true`; the same key with other values is a 409.
+    """
+    if body.feature != claims.feature:
+        raise Forbidden(f"this token is for feature {claims.feature!r}, not {body.feature!r}")
+    check_spend_rate(claims.user_id)
+    result = spend_credits(
+        session=session,
+        user_id=claims.user_id,
+        amount=body.amount,
+        feature=body.feature,
+        idempotency_key=body.idempotency_key,
+    )
+    return _written(result)
+
+
+@router.post(
+    "/grant",
+    summary="Grant credits (admin)",
+    response_model=LedgerWriteResponse,
+    responses=error_responses(401, 404, 409),
+)
+def grant(body: GrantRequest, _admin: AdminKeyDep, session: SessionDep) -> LedgerWriteResponse:
+    """Grant `amount` credits to `userId` with a reason, once per key (needs `x-admin-key`).
+
+    Answers 503 when the server has no ADMIN_API_KEY (the admin API is disabled).
+    """
+    result = grant_credits(
+        session=session,
+        user_id=body.user_id,
+        amount=body.amount,
+        reason=body.reason,
+        idempotency_key=body.idempotency_key,
+        source=GRANT_SOURCE,
+    )
+    return _written(result)

@@ -1,0 +1,49 @@
+"""Bulk-insert a long, ledger-consistent history for one user with one SQL statement."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import _common
+from sqlalchemy import create_engine, text
+
+# History rows are all spends of one credit after one grant, so every after-value is exact.
+HISTORY_SQL = (
+    "INSERT INTO credit_ledger (account_id, user_id, kind, amount, delta, held_delta,"
+    " debt_delta, balance_after, held_after, debt_after, idempotency_key, feature, source,"
+    " created_at) SELECT :a, :u, 'spend', 1, -1, 0, 0, :n - x, 0, 0, 'hist-' || x, 'bench',"
+    " 'api', :now FROM {series}"
+)
+USAGE_SQL = (
+    "INSERT INTO usage_event (user_id, feature, credits, entry_id, created_at)"
+    " SELECT user_id, feature, 1, id, created_at FROM credit_ledger WHERE kind = 'spend'"
+)
+
+
+def fill_history(url: str, rows: int) -> int:
+    """Create one user whose ledger has `rows` entries (a grant, then spends); return its id."""
+    user_id = _common.seed_users(url, 1, credits=rows)[0]
+    spends = rows - 1
+    sqlite = url.startswith("sqlite")
+    series = "g" if sqlite else "generate_series(1, :m) AS g(x)"
+    prefix = "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < :m) "
+    now = datetime.now(UTC)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        account = conn.execute(
+            text("SELECT id FROM credit_account WHERE user_id = :u"), {"u": user_id}
+        ).scalar_one()
+        sql = (prefix if sqlite else "") + HISTORY_SQL.format(series=series)
+        stamp = now.replace(tzinfo=None).isoformat(" ") if sqlite else now
+        params = {"a": account, "u": user_id, "n": rows, "m": spends, "now": stamp}
+        conn.execute(text(sql), params)
+        conn.execute(text(USAGE_SQL))
+        conn.execute(
+            text("UPDATE credit_account SET balance = :b WHERE id = :a"),
+            {"b": rows - spends, "a": account},
+        )
+    # Settle the bulk load (visibility map, statistics) as autovacuum eventually would.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE" if sqlite else "VACUUM ANALYZE"))
+    engine.dispose()
+    return user_id

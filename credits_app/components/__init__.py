@@ -1,0 +1,1 @@
+"""Reusable UI pieces: the page template, the navigation bar, small widgets."""

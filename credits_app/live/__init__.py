@@ -1,0 +1,1 @@
+"""Live balance updates pushed into every open tab of a user."""

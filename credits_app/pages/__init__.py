@@ -1,0 +1,11 @@
+"""One module per page; importing this package registers every page."""
+
+from credits_app.pages import (  # noqa: F401 (imported to register the pages)
+    admin_grant,
+    auth,
+    credits,
+    credits_result,
+    dashboard,
+    example_ai,
+    home,
+)

@@ -1,0 +1,142 @@
+"""/admin/grant: admins grant credits; everyone else sees a 403 page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from credits_app import routes
+from credits_app.components.layout import card, page_header, template
+from credits_app.state.admin import AdminGrantState
+from credits_app.state.auth import AuthState
+
+
+def forbidden() -> rx.Component:
+    """The 403 page."""
+    return rx.center(
+        card(
+            rx.heading("403 — Admins only", size="7", id="forbidden"),
+            rx.text("You are logged in, but this page is for administrators."),
+            rx.link(rx.button("Back to your dashboard"), href=routes.DASHBOARD),
+            max_width="480px",
+        ),
+        padding_top="3em",
+    )
+
+
+def _ledger_row(row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row["what"]), rx.text(row["reason"], size="1", color_scheme="gray")),
+        rx.table.cell(row["delta"]),
+        rx.table.cell(row["by"]),
+        rx.table.cell(rx.text(row["at"], size="1", white_space="nowrap")),
+    )
+
+
+def _confirm() -> rx.Component:
+    s = AdminGrantState
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("shield-alert")),
+        rx.callout.text(
+            "Grant ",
+            rx.text.strong(s.amount),
+            " credits to ",
+            s.found_email,
+            "? This is above the confirmation threshold.",
+        ),
+        rx.hstack(
+            rx.button("Yes, grant", on_click=s.confirm, color_scheme="red", id="confirm-grant"),
+            rx.button("Cancel", on_click=s.cancel, variant="soft"),
+        ),
+        color_scheme="amber",
+        id="confirm-box",
+    )
+
+
+def _user_panel() -> rx.Component:
+    s = AdminGrantState
+    grant_form = rx.form(
+        rx.flex(
+            rx.input(
+                name="amount",
+                id="grant-amount",
+                placeholder="Credits",
+                type="number",
+                min=1,
+                required=True,
+                width=["100%", "140px"],
+            ),
+            rx.input(
+                name="reason",
+                id="grant-reason",
+                placeholder="Reason (shown in their ledger)",
+                required=True,
+                flex="1",
+                min_width="200px",
+            ),
+            rx.button("Grant credits", type="submit", id="grant-submit"),
+            spacing="2",
+            wrap="wrap",
+            width="100%",
+        ),
+        on_submit=s.grant,
+        reset_on_submit=True,
+    )
+    return card(
+        rx.hstack(
+            rx.heading(s.found_email, size="5", id="found-user"),
+            rx.spacer(),
+            rx.badge(s.found_balance, " credits", size="2", id="found-balance"),
+            width="100%",
+            wrap="wrap",
+        ),
+        grant_form,
+        rx.cond(s.confirming, _confirm()),
+        rx.heading("Recent ledger", size="3"),
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[rx.table.column_header_cell(h) for h in ("What", "Credits", "By", "When")]
+                    )
+                ),
+                rx.table.body(rx.foreach(s.ledger, _ledger_row)),
+                size="1",
+            ),
+            overflow_x="auto",
+            width="100%",
+            id="admin-ledger",
+        ),
+    )
+
+
+def _admin_body() -> rx.Component:
+    s = AdminGrantState
+    search = rx.form(
+        rx.hstack(
+            rx.input(
+                name="email",
+                id="find-email",
+                placeholder="user@example.com",
+                type="email",
+                required=True,
+                flex="1",
+            ),
+            rx.button("Find user", type="submit", id="find-user"),
+            width="100%",
+        ),
+        on_submit=s.find,
+        reset_on_submit=False,
+    )
+    return rx.vstack(
+        page_header("Grant credits", "Every grant records you as the admin who made it."),
+        card(search),
+        rx.cond(s.found_email != "", _user_panel()),
+        spacing="4",
+        width="100%",
+    )
+
+
+@template(routes.ADMIN_GRANT, "Admin: grant credits")
+def admin_grant_page() -> rx.Component:
+    """The grant tool, or a 403 for non-admins."""
+    return rx.cond(AuthState.is_admin, _admin_body(), forbidden())

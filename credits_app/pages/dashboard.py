@@ -1,0 +1,210 @@
+"""/dashboard: balance, plan, 30-day chart, usage and ledger history, CSV export."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from credits_app import routes
+from credits_app.components.layout import card, loading, page_header, template
+from credits_app.components.live_refresh import on_balance_change
+from credits_app.live.balance import LiveBalance
+from credits_app.state.dashboard import DashboardState
+
+COLORS = ("violet", "grass", "amber", "cyan", "crimson", "blue", "orange", "teal")
+
+
+def _stat(label: str, value, sub=None, **props) -> rx.Component:
+    return card(
+        rx.text(label, size="2", color_scheme="gray"),
+        rx.heading(value, size="8", **props),
+        sub if sub is not None else rx.fragment(),
+        height="100%",
+    )
+
+
+def _plan_card() -> rx.Component:
+    plan = DashboardState.plan
+    manage = rx.button(
+        "Manage subscription",
+        on_click=DashboardState.manage_subscription,
+        loading=DashboardState.opening_portal,
+        variant="soft",
+        id="manage-subscription",
+    )
+    has_plan = rx.vstack(
+        rx.hstack(
+            rx.heading(plan["name"], size="6"),
+            rx.badge(plan["status"], color_scheme=rx.cond(plan["ok"] == "yes", "grass", "orange")),
+            align="center",
+        ),
+        rx.text(plan["credits"], color_scheme="gray", size="2"),
+        rx.text(plan["renewal"], size="2"),
+        manage,
+        spacing="2",
+    )
+    no_plan = rx.vstack(
+        rx.heading("No plan", size="6"),
+        rx.text("Buy a pack or subscribe for monthly credits.", color_scheme="gray", size="2"),
+        rx.hstack(
+            rx.link(rx.button("See plans"), href=routes.CREDITS),
+            manage,
+            wrap="wrap",
+        ),
+        spacing="2",
+    )
+    return card(
+        rx.text("Plan", size="2", color_scheme="gray"),
+        rx.cond(plan.contains("name"), has_plan, no_plan),
+        height="100%",
+    )
+
+
+def _chart() -> rx.Component:
+    bars = rx.foreach(
+        DashboardState.features,
+        lambda feature, i: rx.recharts.bar(
+            data_key=feature,
+            stack_id="spend",
+            fill=rx.color(rx.Var.create(list(COLORS))[i % len(COLORS)], 9),
+        ),
+    )
+    chart = rx.recharts.bar_chart(
+        rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke=rx.color("gray", 6)),
+        rx.recharts.x_axis(data_key="day", tick_line=False, interval="preserveStartEnd"),
+        rx.recharts.y_axis(allow_decimals=False, width=40),
+        rx.recharts.graphing_tooltip(),
+        rx.recharts.legend(),
+        bars,
+        data=DashboardState.chart,
+        width="100%",
+        height=260,
+    )
+    return card(
+        rx.hstack(
+            rx.heading("Credits spent per day", size="4"),
+            rx.spacer(),
+            rx.text("last 30 days: ", rx.text.strong(DashboardState.spent_30d), size="2"),
+            width="100%",
+        ),
+        rx.cond(
+            DashboardState.spent_30d > 0,
+            chart,
+            rx.text("Nothing spent in the last 30 days.", color_scheme="gray", size="2"),
+        ),
+        id="spend-chart",
+    )
+
+
+def _pager(page, more, newer, older, name: str) -> rx.Component:
+    return rx.hstack(
+        rx.button("Newer", on_click=newer, disabled=page == 0, variant="soft", size="1"),
+        rx.text("Page ", page + 1, size="1", color_scheme="gray"),
+        rx.button(
+            "Older", on_click=older, disabled=~more, variant="soft", size="1", id=f"{name}-older"
+        ),
+        justify="end",
+        align="center",
+        width="100%",
+    )
+
+
+def _table(headers: list[str], rows, render) -> rx.Component:
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, render)),
+            size="1",
+            width="100%",
+        ),
+        overflow_x="auto",
+        width="100%",
+    )
+
+
+def _ledger_row(row) -> rx.Component:
+    color = rx.match(row["sign"], ("up", "grass"), ("down", "tomato"), "gray")
+    return rx.table.row(
+        rx.table.cell(
+            rx.text(row["what"], weight="medium"),
+            rx.text(row["reason"], size="1", color_scheme="gray"),
+        ),
+        rx.table.cell(rx.text(row["delta"], color_scheme=color, weight="bold")),
+        rx.table.cell(row["balance"]),
+        rx.table.cell(rx.text(row["at"], size="1", white_space="nowrap")),
+    )
+
+
+def _usage_row(row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.code(row["feature"])),
+        rx.table.cell(row["credits"]),
+        rx.table.cell(rx.text(row["at"], size="1", white_space="nowrap")),
+    )
+
+
+def _history() -> rx.Component:
+    s = DashboardState
+    ledger = card(
+        rx.hstack(
+            rx.heading("Ledger", size="4"),
+            rx.spacer(),
+            rx.button(
+                rx.icon("download", size=14),
+                "Export CSV",
+                on_click=s.export_csv,
+                size="1",
+                variant="outline",
+                id="export-csv",
+            ),
+            width="100%",
+        ),
+        rx.cond(
+            s.ledger.length() > 0,
+            _table(["What", "Credits", "Balance", "When"], s.ledger, _ledger_row),
+            rx.text("No entries yet.", color_scheme="gray", size="2"),
+        ),
+        _pager(s.ledger_page, s.ledger_more, s.ledger_newer, s.ledger_older, "ledger"),
+        id="ledger",
+    )
+    usage = card(
+        rx.heading("Usage", size="4"),
+        rx.cond(
+            s.usage.length() > 0,
+            _table(["Feature", "Credits", "When"], s.usage, _usage_row),
+            rx.text("No usage yet. Try the example AI.", color_scheme="gray", size="2"),
+        ),
+        _pager(s.usage_page, s.usage_more, s.usage_newer, s.usage_older, "usage"),
+        id="usage",
+    )
+    return rx.grid(
+        ledger, usage, columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"
+    )
+
+
+def _body() -> rx.Component:
+    balance_sub = rx.text(LiveBalance.available, " available now", size="2", color_scheme="gray")
+    top = rx.grid(
+        _stat("Balance", LiveBalance.balance, balance_sub, id="dashboard-balance"),
+        _plan_card(),
+        columns=rx.breakpoints(initial="1", sm="2"),
+        spacing="4",
+        width="100%",
+    )
+    return rx.vstack(
+        top,
+        _chart(),
+        _history(),
+        on_balance_change(DashboardState.refresh),
+        spacing="4",
+        width="100%",
+    )
+
+
+@template(routes.DASHBOARD, "Dashboard", on_load=[DashboardState.load])
+def dashboard_page() -> rx.Component:
+    """Everything about the user's credits on one page."""
+    return rx.vstack(
+        page_header("Dashboard", "Your balance updates live on every open tab."),
+        rx.cond(DashboardState.loaded, _body(), loading()),
+        width="100%",
+    )

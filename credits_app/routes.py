@@ -1,0 +1,12 @@
+"""Every page route in one place."""
+
+HOME = "/"
+LOGIN = "/login"
+REGISTER = "/register"
+LOGOUT = "/logout"
+DASHBOARD = "/dashboard"
+CREDITS = "/credits"
+CREDITS_SUCCESS = "/credits/success"
+CREDITS_CANCEL = "/credits/cancel"
+EXAMPLE_AI = "/example-ai"
+ADMIN_GRANT = "/admin/grant"

@@ -1,0 +1,1 @@
+"""Launching the app's processes (simulator, Reflex) and waiting until they serve."""

@@ -1,0 +1,1 @@
+"""Stripe billing: catalogue, checkout, portal, subscriptions and webhook effects."""

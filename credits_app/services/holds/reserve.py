@@ -1,0 +1,146 @@
+"""Reserve credits: a hold that lowers the available balance until it is captured or released."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from credits_app.models import EntryKind, HoldStatus, utcnow
+from credits_app.services.accounts import accounts
+from credits_app.services.errors import IdempotencyConflict, InsufficientCredits, InvalidRequest
+from credits_app.services.holds.results import AccountState, HoldResult
+from credits_app.services.holds.store import (
+    HOLD_SOURCE,
+    hold_ref,
+    holds,
+    locked_unit,
+)
+from credits_app.services.ledger import append_entry, entries
+from credits_app.services.validation import validate_amount, validate_feature, validate_key
+
+DEFAULT_TTL_SECONDS = 300
+MAX_TTL_SECONDS = 24 * 3600
+
+
+def validate_ttl(value: object, field: str = "ttlSeconds") -> int:
+    """Return `value` if it is a whole number of seconds within 1..86400.
+
+    Raises:
+        InvalidRequest: For anything else (bools, floats and strings included).
+    """
+    if type(value) is not int or not 1 <= value <= MAX_TTL_SECONDS:
+        raise InvalidRequest(field, f"must be an integer between 1 and {MAX_TTL_SECONDS}")
+    return value
+
+
+def _replay(session: Session, state: AccountState, key: str, request: dict) -> HoldResult | None:
+    query = select(holds).where(holds.c.account_id == state.id, holds.c.idempotency_key == key)
+    hold = session.exec(query).one_or_none()
+    if hold is None:
+        return None
+    differing = [name for name, value in request.items() if getattr(hold, name) != value]
+    if differing:
+        raise IdempotencyConflict(key, differing)
+    entry = session.exec(
+        select(entries).where(entries.c.hold_id == hold.id, entries.c.kind == EntryKind.HOLD)
+    ).one()
+    return _result(hold, entry.balance_after, entry.held_after, state.user_id, replayed=True)
+
+
+def _result(hold: Row, balance: int, held: int, user_id: int, *, replayed: bool) -> HoldResult:
+    return HoldResult(
+        hold_id=hold.id,
+        user_id=user_id,
+        feature=hold.feature,
+        reserved=hold.amount,
+        balance=balance,
+        available=balance - held,
+        expires_at=hold.expires_at,
+        replayed=replayed,
+    )
+
+
+def _create(session: Session, state: AccountState, request: dict, key: str, now: datetime, ttl):
+    amount = request["amount"]
+    # Conditional update: the database itself refuses to reserve more than is available.
+    row = session.exec(
+        update(accounts)
+        .where(accounts.c.id == state.id, accounts.c.balance - accounts.c.held >= amount)
+        .values(held=accounts.c.held + amount, updated_at=now)
+        .returning(accounts.c.balance, accounts.c.held)
+    ).one_or_none()
+    if row is None:
+        raise InsufficientCredits(available=state.available, required=amount)
+    state.balance, state.held = row.balance, row.held
+    hold = session.exec(
+        insert(holds)
+        .values(
+            account_id=state.id,
+            user_id=state.user_id,
+            feature=request["feature"],
+            amount=amount,
+            status=HoldStatus.ACTIVE,
+            idempotency_key=key,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+        .returning(*holds.c)
+    ).one()
+    append_entry(
+        session,
+        account_id=state.id,
+        user_id=state.user_id,
+        kind=EntryKind.HOLD,
+        amount=amount,
+        delta=0,
+        held_delta=amount,
+        balance_after=state.balance,
+        held_after=state.held,
+        debt_after=state.debt,
+        idempotency_key=key,
+        feature=request["feature"],
+        source=HOLD_SOURCE,
+        source_ref=hold_ref(hold.id),
+        hold_id=hold.id,
+        created_at=now,
+    )
+    return _result(hold, state.balance, state.held, state.user_id, replayed=False)
+
+
+def reserve(
+    *,
+    session: Session,
+    user_id: int,
+    amount: int,
+    feature: str,
+    idempotency_key: str,
+    ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    now: datetime | None = None,
+) -> HoldResult:
+    """Hold `amount` credits for a feature until captured, released or expired.
+
+    A reused key replays the original hold (even if it has resolved since).
+
+    Raises:
+        InvalidRequest: For a bad amount, feature, key or ttl; nothing is written.
+        InsufficientCredits: When fewer credits are available than asked for.
+        IdempotencyConflict: When the key was used for a different amount or feature.
+        UserNotFound: When the user does not exist.
+    """
+    request = {"amount": validate_amount(amount), "feature": validate_feature(feature)}
+    key = validate_key(idempotency_key)
+    ttl = validate_ttl(ttl_seconds)
+    now = now or utcnow()
+
+    def body(state: AccountState) -> HoldResult:
+        replayed = _replay(session, state, key, request)
+        return replayed or _create(session, state, request, key, now, ttl)
+
+    try:
+        return locked_unit(session, user_id=user_id, now=now, body=body)
+    except IntegrityError:
+        # Another request with this key committed between our check and insert: replay it.
+        return locked_unit(session, user_id=user_id, now=now, body=body)

@@ -1,0 +1,159 @@
+"""Shared pieces of the hold workflow: result types, the locked unit of work, resolving a hold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Row, select, update
+from sqlmodel import Session
+
+from credits_app.models import CreditHold, EntryKind, HoldStatus
+from credits_app.services import balance_events
+from credits_app.services.accounts import accounts, lock_account
+from credits_app.services.errors import CreditsError
+from credits_app.services.holds.results import AccountState, SettleResult
+from credits_app.services.ledger import append_entry, record_usage
+
+holds = CreditHold.__table__
+HOLD_SOURCE = "hold"
+T = TypeVar("T")
+
+
+def hold_ref(hold_id: int) -> str:
+    """The ledger `source_ref` of a hold's entries: one entry of each kind per hold, at most."""
+    return f"hold:{hold_id}"
+
+
+def load_hold(session: Session, state: AccountState, hold_id: int) -> Row | None:
+    """Return the hold if it belongs to this account."""
+    query = select(holds).where(holds.c.id == hold_id, holds.c.account_id == state.id)
+    return session.exec(query).one_or_none()
+
+
+def resolve_hold(
+    session: Session,
+    state: AccountState,
+    hold: Row,
+    *,
+    kind: EntryKind,
+    key: str,
+    now: datetime,
+    captured: int = 0,
+) -> SettleResult:
+    """Resolve an active hold once (no commit): spend `captured`, release the rest.
+
+    The caller holds the account lock. The conditional status update makes a second
+    resolution impossible even if that lock were ever missing.
+    """
+    status = {
+        EntryKind.CAPTURE: HoldStatus.CAPTURED,
+        EntryKind.RELEASE: HoldStatus.RELEASED,
+        EntryKind.EXPIRE: HoldStatus.EXPIRED,
+    }[kind]
+    changed = session.exec(
+        update(holds)
+        .where(holds.c.id == hold.id, holds.c.status == HoldStatus.ACTIVE)
+        .values(status=status, captured=captured if captured else None, resolved_at=now)
+    )
+    if changed.rowcount != 1:
+        raise RuntimeError(f"hold {hold.id} was resolved concurrently despite the account lock")
+    state.balance -= captured
+    state.held -= hold.amount
+    session.exec(
+        update(accounts)
+        .where(accounts.c.id == state.id)
+        .values(balance=state.balance, held=state.held, updated_at=now)
+    )
+    entry_id = append_entry(
+        session,
+        account_id=state.id,
+        user_id=state.user_id,
+        kind=kind,
+        amount=captured or hold.amount,
+        delta=-captured,
+        held_delta=-hold.amount,
+        balance_after=state.balance,
+        held_after=state.held,
+        debt_after=state.debt,
+        idempotency_key=key,
+        feature=hold.feature,
+        source=HOLD_SOURCE,
+        source_ref=hold_ref(hold.id),
+        hold_id=hold.id,
+        created_at=now,
+    )
+    if captured:
+        record_usage(
+            session,
+            user_id=state.user_id,
+            feature=hold.feature,
+            credits=captured,
+            entry_id=entry_id,
+            now=now,
+        )
+    return SettleResult(
+        hold.id,
+        state.user_id,
+        status,
+        captured,
+        hold.amount - captured,
+        state.balance,
+        state.available,
+        entry_id,
+    )
+
+
+def expire_account_holds(session: Session, state: AccountState, now: datetime) -> int:
+    """Release every active hold of this locked account whose time ran out (no commit)."""
+    query = (
+        select(holds)
+        .where(
+            holds.c.account_id == state.id,
+            holds.c.status == HoldStatus.ACTIVE,
+            holds.c.expires_at <= now,
+        )
+        .order_by(holds.c.id)
+    )
+    due = session.exec(query).all()
+    for hold in due:
+        resolve_hold(session, state, hold, kind=EntryKind.EXPIRE, key=f"expire:{hold.id}", now=now)
+    return len(due)
+
+
+def _publish(state: AccountState) -> None:
+    change = balance_events.BalanceChanged(state.user_id, state.balance, state.available)
+    balance_events.publish(change)
+
+
+def locked_unit(
+    session: Session, *, user_id: int, now: datetime, body: Callable[[AccountState], T]
+) -> T:
+    """Lock the user's account, lazily expire due holds, run `body`, commit, publish.
+
+    When `body` raises a CreditsError the expiries found on the way are still committed
+    (they happened whatever the caller wanted), then the error propagates.
+    """
+    changed = False
+    try:
+        row = lock_account(session, user_id)
+        state = AccountState(row.id, user_id, row.balance, row.held, row.debt)
+        before = (state.balance, state.held)
+        expired = state.expired = expire_account_holds(session, state, now)
+        try:
+            result = body(state)
+        except CreditsError:
+            if not expired:
+                raise
+            session.commit()
+            _publish(state)
+            raise
+        changed = expired > 0 or (state.balance, state.held) != before
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    if changed:
+        _publish(state)
+    return result

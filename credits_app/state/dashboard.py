@@ -1,0 +1,171 @@
+"""The dashboard: plan, usage and ledger pages, the 30-day chart, CSV export."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from credits_app.db import read_session, session_scope
+from credits_app.services.billing.portal import portal_url
+from credits_app.services.billing.subscriptions import active_subscription
+from credits_app.services.errors import CreditsError
+from credits_app.services.history import ledger_history, usage_history
+from credits_app.services.ledger_export import ledger_csv
+from credits_app.services.ledger_labels import describe
+from credits_app.services.usage_chart import daily_spend
+from credits_app.state.auth import current_user_id
+from credits_app.state.format import day, signed, when
+
+PAGE = 10
+STATUS_LABELS = {"active": "Active", "trialing": "Trial", "past_due": "Payment overdue"}
+
+
+class DashboardState(rx.State):
+    """What the dashboard shows; cursors for paging stay on the server."""
+
+    plan: dict[str, str] = {}
+    usage: list[dict[str, str]] = []
+    ledger: list[dict[str, str]] = []
+    chart: list[dict[str, int | str]] = []
+    features: list[str] = []
+    spent_30d: int = 0
+    usage_page: int = 0
+    usage_more: bool = False
+    ledger_page: int = 0
+    ledger_more: bool = False
+    loaded: bool = False
+    opening_portal: bool = False
+    _usage_cursors: list[int] = []
+    _ledger_cursors: list[int] = []
+
+    @rx.event
+    async def load(self):
+        """Read everything for the first page."""
+        self.usage_page = self.ledger_page = 0
+        self._usage_cursors, self._ledger_cursors = [], []
+        await self._refresh()
+        self.loaded = True
+
+    @rx.event
+    async def refresh(self):
+        """Re-read after a live balance change, keeping the pages the user is on."""
+        if self.loaded:
+            await self._refresh()
+
+    async def _refresh(self) -> None:
+        user_id = await current_user_id(self)
+        if not user_id:
+            return
+        with read_session() as session:
+            sub = active_subscription(session=session, user_id=user_id)
+            spend = daily_spend(session=session, user_id=user_id)
+            self._read_usage(session, user_id)
+            self._read_ledger(session, user_id)
+        self.plan = _plan_view(sub)
+        self.chart, self.features, self.spent_30d = spend.rows, spend.features, spend.total
+
+    def _read_usage(self, session, user_id: int) -> None:
+        before = self._usage_cursors[self.usage_page - 1] if self.usage_page else None
+        rows = usage_history(session=session, user_id=user_id, limit=PAGE + 1, before_id=before)
+        self.usage_more = len(rows) > PAGE
+        rows = rows[:PAGE]
+        self.usage = [
+            {
+                "id": str(u.id),
+                "feature": u.feature,
+                "credits": f"{u.credits:,}",
+                "at": when(u.created_at),
+            }
+            for u in rows
+        ]
+
+    def _read_ledger(self, session, user_id: int) -> None:
+        before = self._ledger_cursors[self.ledger_page - 1] if self.ledger_page else None
+        rows = ledger_history(session=session, user_id=user_id, limit=PAGE + 1, before_id=before)
+        self.ledger_more = len(rows) > PAGE
+        rows = rows[:PAGE]
+        self.ledger = [
+            {
+                "id": str(e.id),
+                "what": describe(e),
+                "reason": e.reason or "",
+                "delta": signed(e.delta) if e.delta else "0",
+                "sign": "up" if e.delta > 0 else ("down" if e.delta < 0 else "zero"),
+                "balance": f"{e.balance_after:,}",
+                "at": when(e.created_at),
+            }
+            for e in rows
+        ]
+
+    @rx.event
+    async def usage_older(self):
+        """Next page of usage (older)."""
+        if self.usage_more and self.usage:
+            self._usage_cursors = [
+                *self._usage_cursors[: self.usage_page],
+                int(self.usage[-1]["id"]),
+            ]
+            self.usage_page += 1
+            await self._refresh()
+
+    @rx.event
+    async def usage_newer(self):
+        """Previous page of usage (newer)."""
+        if self.usage_page:
+            self.usage_page -= 1
+            await self._refresh()
+
+    @rx.event
+    async def ledger_older(self):
+        """Next page of the ledger (older)."""
+        if self.ledger_more and self.ledger:
+            self._ledger_cursors = [
+                *self._ledger_cursors[: self.ledger_page],
+                int(self.ledger[-1]["id"]),
+            ]
+            self.ledger_page += 1
+            await self._refresh()
+
+    @rx.event
+    async def ledger_newer(self):
+        """Previous page of the ledger (newer)."""
+        if self.ledger_page:
+            self.ledger_page -= 1
+            await self._refresh()
+
+    @rx.event
+    async def export_csv(self):
+        """Download the user's whole ledger as CSV."""
+        user_id = await current_user_id(self)
+        if not user_id:
+            return None
+        with read_session() as session:
+            text = ledger_csv(session=session, user_id=user_id)
+        return rx.download(data=text, filename="credits-ledger.csv", mime_type="text/csv")
+
+    @rx.event
+    async def manage_subscription(self):
+        """Open the Stripe billing portal for this user."""
+        self.opening_portal = True
+        yield
+        try:
+            user_id = await current_user_id(self)
+            with session_scope() as session:
+                url = portal_url(session=session, user_id=user_id)
+            yield rx.redirect(url)
+        except CreditsError as exc:
+            self.opening_portal = False
+            yield rx.toast.error(exc.message, duration=6000)
+
+
+def _plan_view(sub) -> dict[str, str]:
+    if sub is None:
+        return {}
+    renews = "Ends" if sub.cancel_at_period_end else "Renews"
+    credits = f"{sub.included_credits:,} credits / {sub.interval}" if sub.included_credits else ""
+    return {
+        "name": sub.plan_name or "Plan",
+        "status": STATUS_LABELS.get(sub.status, sub.status.replace("_", " ").capitalize()),
+        "ok": "yes" if sub.status in ("active", "trialing") else "",
+        "renewal": f"{renews} {day(sub.current_period_end)}",
+        "credits": credits,
+    }

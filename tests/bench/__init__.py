@@ -1,0 +1,1 @@
+"""Smoke tests that keep the benchmarks runnable."""

@@ -1,0 +1,50 @@
+"""Small browser steps shared by the e2e tests."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Page, expect
+
+PASSWORD = "correct-horse-battery"
+
+
+def new_email(prefix: str = "user") -> str:
+    """A unique address for a fresh account."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
+
+
+def balance(page: Page) -> int:
+    """The integer in the nav bar's #balance element."""
+    text = page.locator("#balance").inner_text()
+    return int(re.search(r"-?\d+", text.replace(",", "")).group())
+
+
+def expect_balance(page: Page, value: int, timeout: float = 10_000) -> None:
+    """Wait until the nav bar shows this balance."""
+    expect(page.locator("#balance")).to_have_text(re.compile(rf"^\s*{value}\b"), timeout=timeout)
+
+
+def route_pattern(path: str) -> re.Pattern[str]:
+    """Match a URL on `path`, with or without the trailing slash of prod builds, any query."""
+    return re.compile(rf"^[^?#]*{re.escape(path.rstrip('/'))}/?([?#].*)?$")
+
+
+def register(page: Page, email: str, password: str = PASSWORD) -> None:
+    """Create an account through the form; ends on the dashboard."""
+    page.goto("/register")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.fill("#confirm", password)
+    page.click("#auth-submit")
+    page.wait_for_url(route_pattern("/dashboard"))
+    expect(page.locator("#balance")).to_be_visible()
+
+
+def login(page: Page, email: str, password: str = PASSWORD, path: str = "/dashboard") -> None:
+    """Log in through the form, then wait to land on `path`."""
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#auth-submit")
+    page.wait_for_url(route_pattern(path))

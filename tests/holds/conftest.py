@@ -1,0 +1,21 @@
+"""Fixtures for the hold API tests: the real API app on the test database."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+with warnings.catch_warnings():
+    # Starlette suggests httpx2 for its TestClient; httpx is what we pin.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def client(app_settings):
+    """A TestClient on `create_api()` using the test database."""
+    from credits_app.api import create_api
+
+    with TestClient(create_api()) as test_client:
+        yield test_client

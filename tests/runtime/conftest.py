@@ -1,0 +1,78 @@
+"""Fixtures for scale-out tests: a 2-worker production backend on PostgreSQL + Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from credits_app.db import make_engine
+from credits_app.settings import get_settings
+from credits_app.stripe_sim.config import SimConfig
+from credits_app.stripe_sim.testing import start_in_thread
+from tests.support import databases, processes, services
+
+
+@pytest.fixture(scope="module")
+def pg_url(postgres_base_url):
+    """A migrated PostgreSQL schema of this module's own."""
+    schema, url = databases.create_postgres_schema(postgres_base_url)
+    yield url
+    databases.drop_postgres_schema(postgres_base_url, schema)
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    """The Redis server from CREDITS_TEST_REDIS_URL, or a skip/fail."""
+    import redis
+
+    url = services.redis_url()
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        services.unavailable("services", f"Redis at {url} is unreachable: {exc}")
+    return url
+
+
+@pytest.fixture(scope="module")
+def test_secrets():
+    """Make this process mint tokens with the backend's secret."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ACCESS_TOKEN_SECRET", processes.ACCESS_TOKEN_SECRET)
+        patch.setenv("ADMIN_API_KEY", processes.ADMIN_API_KEY)
+        patch.setenv("STRIPE_WEBHOOK_SECRET", processes.WEBHOOK_SECRET)
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def pg_engine(pg_url):
+    """An engine on the module's schema, for setup and checks."""
+    engine = make_engine(pg_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    """The Stripe simulator (in a thread), signing with the backend's webhook secret."""
+    running = start_in_thread(
+        SimConfig(webhook_secret=processes.WEBHOOK_SECRET, retry_delays=(0.5, 1, 2, 3, 5))
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def two_workers(pg_url, redis_url, simulator, test_secrets, tmp_path_factory):
+    """The backend in production mode with 2 workers on PostgreSQL + Redis."""
+    backend = processes.start_backend(
+        pg_url,
+        tmp_path_factory.mktemp("backend"),
+        workers=2,
+        redis_url=redis_url,
+        extra_env={"STRIPE_API_BASE": simulator.url},
+    )
+    assert len(backend.worker_pids()) == 2, backend.log.read_text()[-2000:]
+    simulator.config.forward_to = backend.webhook_url
+    yield backend
+    backend.stop()
