@@ -27,17 +27,10 @@ from sqlmodel import Session
 from credits_app.db import make_engine
 from credits_app.services.sessions import start_session
 from credits_app.services.tokens import generate_access_token
+from tests.support import services
 
 TARGETS_MS = {1: 250.0, 2: 500.0}
 START_CREDITS = 1_000_000
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Records when #balance first shows each value, whatever re-renders the element.
 OBSERVER = """
 window.__seen = {};
@@ -76,7 +69,7 @@ def measure(server_url: str, user_id: int, session_token: str, spends: int) -> l
     headers = {"Authorization": f"Bearer {api_token}"}
     latencies = []
     with sync_playwright() as play, httpx.Client(base_url=server_url, timeout=30) as http:
-        browser = play.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = play.chromium.launch(executable_path=chromium_path(), args=services.CHROMIUM_ARGS)
         context = browser.new_context(base_url=server_url)
         context.add_init_script(f"localStorage.setItem('credits_session', {session_token!r});")
         context.add_init_script(OBSERVER)

@@ -41,7 +41,7 @@ from sqlmodel import Session  # noqa: E402
 
 from credits_app.db import engine_for, make_engine  # noqa: E402
 from credits_app.settings import get_settings  # noqa: E402
-from tests.support import databases, services  # noqa: E402
+from tests.support import databases, processes, services  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -115,4 +115,29 @@ def app_settings(db_url, monkeypatch):
     yield get_settings()
     engine_for(db_url).dispose()
     engine_for.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    """The Redis server from CREDITS_TEST_REDIS_URL, or a skip/fail."""
+    import redis
+
+    url = services.redis_url()
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        services.unavailable("services", f"Redis at {url} is unreachable: {exc}")
+    return url
+
+
+@pytest.fixture(scope="module")
+def test_secrets():
+    """Make this process mint tokens and sign webhooks with the secrets of started backends."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ACCESS_TOKEN_SECRET", processes.ACCESS_TOKEN_SECRET)
+        patch.setenv("ADMIN_API_KEY", processes.ADMIN_API_KEY)
+        patch.setenv("STRIPE_WEBHOOK_SECRET", processes.WEBHOOK_SECRET)
+        get_settings.cache_clear()
+        yield
     get_settings.cache_clear()

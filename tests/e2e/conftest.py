@@ -18,14 +18,6 @@ from tests.support import services
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CONFIRM_THRESHOLD = 1000
 
 
@@ -96,7 +88,7 @@ def browser(live_app):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=services.chromium_path(), args=LAUNCH_ARGS
+            executable_path=services.chromium_path(), args=services.CHROMIUM_ARGS
         )
         yield browser
         browser.close()

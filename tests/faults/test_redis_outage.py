@@ -22,8 +22,6 @@ from tests.runtime.helpers import (
 from tests.support import processes, services
 from tests.support.cli import assert_check_ok
 
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
-
 
 @pytest.fixture
 def redis_server():
@@ -125,7 +123,9 @@ def test_redis_outage_pages_fail_clearly_then_recover(
     )
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+            browser = playwright.chromium.launch(
+                executable_path=chromium, args=services.CHROMIUM_ARGS
+            )
             context = browser.new_context(base_url=app.url)
             redis_server.stop()
             down = context.new_page()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from credits_app.db import make_engine
-from credits_app.settings import get_settings
 from credits_app.stripe_sim.config import SimConfig
 from credits_app.stripe_sim.testing import start_in_thread
-from tests.support import databases, processes, services
+from tests.support import databases, processes
 
 
 @pytest.fixture(scope="module")
@@ -17,31 +16,6 @@ def pg_url(postgres_base_url):
     schema, url = databases.create_postgres_schema(postgres_base_url)
     yield url
     databases.drop_postgres_schema(postgres_base_url, schema)
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    """The Redis server from CREDITS_TEST_REDIS_URL, or a skip/fail."""
-    import redis
-
-    url = services.redis_url()
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        services.unavailable("services", f"Redis at {url} is unreachable: {exc}")
-    return url
-
-
-@pytest.fixture(scope="module")
-def test_secrets():
-    """Make this process mint tokens with the backend's secret."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ACCESS_TOKEN_SECRET", processes.ACCESS_TOKEN_SECRET)
-        patch.setenv("ADMIN_API_KEY", processes.ADMIN_API_KEY)
-        patch.setenv("STRIPE_WEBHOOK_SECRET", processes.WEBHOOK_SECRET)
-        get_settings.cache_clear()
-        yield
-    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -16,14 +16,6 @@ from tests.support import processes, services
 from tests.support.factories import DEFAULT_PASSWORD
 
 TABS = 4
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +45,7 @@ def browser():
 
     path = services.chromium_path()
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=BROWSER_ARGS)
+        launched = playwright.chromium.launch(executable_path=path, args=services.CHROMIUM_ARGS)
         yield launched
         launched.close()
 

@@ -8,6 +8,15 @@ import shutil
 import pytest
 
 BROWSER_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+# Headless Debian chromium without a sandbox (root in CI) or any network chatter of its own.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def required(kind: str) -> bool:
