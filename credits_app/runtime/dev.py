@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from credits_app.runtime import supervisor
@@ -15,7 +16,10 @@ from credits_app.runtime.ports import (
     env_port,
 )
 from credits_app.runtime.toolchain import has_frontend_toolchain, reflex_command, reflex_env
-from credits_app.settings import ConfigError, Settings
+from credits_app.settings import PROJECT_ROOT, ConfigError, Settings
+
+# Project folders that hold no app code: tests, benchmarks, docs and test output.
+NOT_APP_CODE = ("tests", "bench", "docs", "artifacts")
 
 # The first compile installs ~135 npm packages into .web; later starts take seconds.
 FRONTEND_READY_TIMEOUT = 600.0
@@ -83,6 +87,23 @@ def start_simulator(settings: Settings, forward_to: str) -> supervisor.Child:
     return child
 
 
+def reload_exclusions(settings: Settings) -> str:
+    """Folders whose changes must not restart the dev backend, in Reflex's `a:b` form.
+
+    The SQLite database lives in the data folder, and its `-wal`/`-shm` files change on every
+    write: watched, they would restart the backend in a loop.
+    """
+    folders = [PROJECT_ROOT / name for name in NOT_APP_CODE]
+    data_dir = Path(settings.data_dir).resolve()
+    if data_dir.is_relative_to(PROJECT_ROOT) and data_dir != PROJECT_ROOT:
+        # Reflex watches the project's top-level entries, so exclude the one holding the data.
+        folders.append(PROJECT_ROOT / data_dir.relative_to(PROJECT_ROOT).parts[0])
+    configured = os.environ.get("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", "")
+    # Reflex compares with Path.samefile, which fails on a folder that does not exist.
+    existing = [str(folder) for folder in folders if folder.is_dir()]
+    return ":".join(filter(None, [configured, *existing]))
+
+
 def run_dev(settings: Settings) -> int:
     """Run the simulator (when payments are simulated) and `reflex run` until Ctrl-C."""
     if not has_frontend_toolchain():
@@ -96,6 +117,8 @@ def run_dev(settings: Settings) -> int:
             children.append(start_simulator(settings, plan.webhook_url))
             print(f"Stripe simulator on {plan.simulator_base} (payments are simulated)")
         env = reflex_env(SITE_URL=plan.site_url)
+        if exclusions := reload_exclusions(settings):
+            env["REFLEX_HOT_RELOAD_EXCLUDE_PATHS"] = exclusions
         for name in ("REFLEX_FRONTEND_PORT", "REFLEX_BACKEND_PORT"):
             env.pop(name, None)
         command = reflex_command(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,8 +13,9 @@ import httpx
 import psutil
 import pytest
 
+from credits_app.runtime.dev import reload_exclusions
 from credits_app.runtime.ports import free_port
-from credits_app.settings import PROJECT_ROOT
+from credits_app.settings import PROJECT_ROOT, get_settings
 from tests.support import processes
 
 
@@ -109,13 +111,26 @@ def test_stripe_sim_command_serves_on_stripe_api_base(tmp_path):
 
 
 @pytest.mark.slow
+def test_reload_exclusions_cover_the_data_folder_inside_the_project(monkeypatch):
+    monkeypatch.delenv("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", raising=False)
+    settings = get_settings().model_copy(update={"data_dir": PROJECT_ROOT / "data" / "nested"})
+    (PROJECT_ROOT / "data").mkdir(exist_ok=True)
+    excluded = reload_exclusions(settings).split(":")
+    assert str(PROJECT_ROOT / "data") in excluded
+    assert str(PROJECT_ROOT / "tests") in excluded
+    assert str(PROJECT_ROOT / "credits_app") not in excluded
+
+
 def test_dev_mode_serves_pages_api_and_simulator_and_ctrl_c_stops_all(tmp_path):
     ports = {name: free_port() for name in ("FRONTEND_PORT", "BACKEND_PORT", "SIM")}
+    # The data folder sits inside the project, as by default, where its SQLite files change
+    # on every write: they must not restart the dev backend.
+    data_dir = PROJECT_ROOT / "data" / f"dev-mode-test-{os.getpid()}"
     env = {
         **os.environ,
         "CREDITS_ENV_FILE": os.devnull,
-        "DATA_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}",
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{data_dir / 'dev.db'}",
         "FRONTEND_PORT": str(ports["FRONTEND_PORT"]),
         "BACKEND_PORT": str(ports["BACKEND_PORT"]),
         "STRIPE_API_BASE": f"http://127.0.0.1:{ports['SIM']}",
@@ -143,13 +158,25 @@ def test_dev_mode_serves_pages_api_and_simulator_and_ctrl_c_stops_all(tmp_path):
         assert ping.status_code == 200
         sim = httpx.get(f"http://127.0.0.1:{ports['SIM']}/_sim/health", timeout=10).json()
         assert sim["ok"] is True
+        compiles = _compiles(tmp_path / "run.log")
+        user = _cli("create-user", "dev@example.com", "--password", "a long dev password", env=env)
+        grant = _cli("grant", user.stdout.strip(), "5", "--reason", "r", "--key", "k", env=env)
+        assert grant.returncode == 0, grant.stderr
+        time.sleep(3)
+        assert _compiles(tmp_path / "run.log") == compiles, "a database write restarted the app"
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         process.wait(60)
         log.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
     _gone, alive = psutil.wait_procs(tree, timeout=20)
     assert not alive, f"still running after Ctrl-C: {alive}"
     assert process.returncode == 0
+
+
+def _compiles(path) -> int:
+    """How many times Reflex compiled the app (once per backend start or reload)."""
+    return path.read_text(errors="replace").count("Compiling:")
 
 
 def _wait_for_text(path, text: str, process, timeout: float = 600) -> None:
