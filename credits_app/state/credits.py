@@ -40,6 +40,8 @@ class CreditsState(rx.State):
     @rx.event
     async def load(self):
         """Sync the demo catalogue if empty, then read prices and the user's plan."""
+        # Coming back from Checkout restores this tab's state: a purchase is no longer pending.
+        self.buying = ""
         user_id = await current_user_id(self)
         if not user_id:
             return

@@ -40,6 +40,8 @@ class DashboardState(rx.State):
     @rx.event
     async def load(self):
         """Read everything for the first page."""
+        # Coming back from the portal restores this tab's state: nothing is opening any more.
+        self.opening_portal = False
         self.usage_page = self.ledger_page = 0
         self._usage_cursors, self._ledger_cursors = [], []
         await self._refresh()

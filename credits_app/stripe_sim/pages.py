@@ -56,7 +56,9 @@ def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body><main>"
+        f"<title>{escape(title)}</title><style>{_CSS}</style>"
+        # An empty icon: browsers stop asking for /favicon.ico, which would log a 404.
+        '<link rel="icon" href="data:,"></head><body><main>'
         '<span class="badge">Test mode · Stripe simulator</span>'
         f"{body}</main></body></html>"
     )
