@@ -93,6 +93,9 @@ class CreditHold(SQLModel, table=True):
     idempotency_key: str = Field(sa_column=Column(String(255), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Digests of request details beyond amount and feature (e.g. an AI prompt), "name=hex;...":
+    # a reused idempotency key with other details is a conflict, not a replay.
+    request_digest: str | None = Field(default=None, sa_column=Column(String(255)))
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # What the work produced, kept so a retry with the same key replays it instead of rerunning.
     result: str | None = Field(default=None, sa_column=Column(Text))

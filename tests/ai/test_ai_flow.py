@@ -202,6 +202,24 @@ def test_the_same_key_twice_charges_once_and_replays(funded_user, app_session):
     assert len(app_session.exec(select(UsageEvent)).all()) == 1
 
 
+def test_the_same_key_with_another_prompt_is_a_conflict_not_a_replay(funded_user, app_session):
+    other = "The support team never answered. Terrible and slow service, very disappointing."
+    assert estimate_cost(other) == estimate_cost(PROMPT)  # only the prompt differs
+    first = run_example(
+        user_id=funded_user.id,
+        prompt=PROMPT,
+        idempotency_key="reused",
+        provider=LocalProvider(chunk_delay=0),
+    )
+
+    with pytest.raises(IdempotencyConflict) as conflict:
+        run_example(user_id=funded_user.id, prompt=other, idempotency_key="reused")
+
+    assert conflict.value.details()["fields"] == ["prompt"]
+    assert _balance(app_session, funded_user.id).balance == 100 - first.cost
+    assert len(app_session.exec(select(CreditHold)).all()) == 1
+
+
 def test_a_failed_key_is_not_rerun(funded_user, fake_openai):
     _events(funded_user.id, _openai(fake_openai, "fail500"), key="dead")
 
@@ -274,6 +292,7 @@ def test_a_double_click_runs_once_and_both_get_the_result(funded_user, app_sessi
     with ThreadPoolExecutor(max_workers=2) as pool:
         first, second = pool.map(click, range(2))
 
+    assert "Summary" in first.result
     assert first.result == second.result and first.cost == second.cost
     assert sorted([first.replayed, second.replayed]) == [False, True]
     assert _balance(app_session, funded_user.id).balance == 100 - first.cost

@@ -22,10 +22,10 @@ def _reserve(client, user_id, amount=30, **extra):
     return client.post(RESERVE, json=body, headers=bearer(user_id))
 
 
-def _settle(client, user_id, hold_id, how, **body):
+def _settle(client, user_id, hold_id, how, feature="example-ai", **body):
     body.setdefault("idempotencyKey", key())
     url = f"/api/credits/holds/{hold_id}/{how}"
-    return client.post(url, json=body, headers=bearer(user_id))
+    return client.post(url, json=body, headers=bearer(user_id, feature))
 
 
 @pytest.fixture
@@ -119,6 +119,16 @@ def test_a_user_cannot_touch_another_users_hold(client, user, session):
     assert_error(_settle(client, user.id, 2**40, "release"), 422, "invalid_request")
     assert_error(_settle(client, user.id, "abc", "release"), 422, "invalid_request")
     assert _settle(client, user.id, hold_id, "release").json()["available"] == 100
+
+
+def test_a_token_for_another_feature_cannot_settle_the_hold(client, user):
+    hold_id = _reserve(client, user.id, 30).json()["holdId"]
+
+    for how, extra in (("capture", {"amount": 30}), ("release", {})):
+        response = _settle(client, user.id, hold_id, how, feature="other-feature", **extra)
+        assert_error(response, 403, "forbidden")
+    captured = _settle(client, user.id, hold_id, "capture", amount=5)
+    assert captured.json()["balance"] == 95
 
 
 def test_use_credits_runs_the_metered_example(client, user):

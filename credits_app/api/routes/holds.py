@@ -173,14 +173,15 @@ def reserve_credits(
     "/holds/{hold_id}/capture",
     summary="Capture a hold",
     response_model=SettleResponse,
-    responses=error_responses(401, 404, 409, 410),
+    responses=error_responses(401, 403, 404, 409, 410),
 )
 def capture_hold(
     hold_id: HoldId, body: CaptureRequest, claims: ClaimsDep, session: SessionDep
 ) -> SettleResponse:
     """Charge `amount` (at most the reserved credits) and release the rest, once.
 
-    Errors: 404 when the hold is not the token user's, 409 `hold_not_active` when it was
+    Errors: 404 when the hold is not the token user's, 403 when it was reserved for another
+    feature than the token's, 409 `hold_not_active` when it was
     already captured or released, 410 `hold_expired`, 422 `amount_exceeds_hold`.
     """
     result = capture(
@@ -189,6 +190,7 @@ def capture_hold(
         hold_id=hold_id,
         amount=body.amount,
         idempotency_key=body.idempotency_key,
+        feature=claims.feature,
     )
     return _settled(result)
 
@@ -197,7 +199,7 @@ def capture_hold(
     "/holds/{hold_id}/release",
     summary="Release a hold",
     response_model=SettleResponse,
-    responses=error_responses(401, 404, 409, 410),
+    responses=error_responses(401, 403, 404, 409, 410),
 )
 def release_hold(
     hold_id: HoldId, body: ReleaseRequest, claims: ClaimsDep, session: SessionDep
@@ -208,5 +210,6 @@ def release_hold(
         user_id=claims.user_id,
         hold_id=hold_id,
         idempotency_key=body.idempotency_key,
+        feature=claims.feature,
     )
     return _settled(result)

@@ -89,17 +89,21 @@ def _produce(provider: Provider, prompt: str, max_words: int) -> Iterator[str]:
 
 
 def _capture(user_id: int, hold: HoldResult, key: str, cost: int, result: str) -> SettleResult:
-    """Charge the real cost and keep the output for replays."""
+    """Keep the output for replays, then charge the real cost.
+
+    The output is stored first: a duplicate request waits until the hold is captured and then
+    replays the stored output, so it must already be there. A replay ignores the output of a
+    hold that ended up released.
+    """
     with session_scope() as session:
-        done = capture(
+        save_result(session=session, user_id=user_id, hold_id=hold.hold_id, result=result)
+        return capture(
             session=session,
             user_id=user_id,
             hold_id=hold.hold_id,
             amount=cost,
             idempotency_key=step_key(key, "capture"),
         )
-        save_result(session=session, user_id=user_id, hold_id=hold.hold_id, result=result)
-    return done
 
 
 def _run(user_id, prompt, key, hold: HoldResult, provider: Provider) -> Iterator[AiEvent]:
@@ -150,7 +154,7 @@ def stream_example(
     Raises:
         InvalidRequest: For an empty or over-long prompt or a bad key (before any event).
         InsufficientCredits: When the estimate exceeds the available balance.
-        IdempotencyConflict: When the key was used for a request with another estimate.
+        IdempotencyConflict: When the key was used for another prompt.
     """
     prompt = validate_prompt(prompt)
     key = validate_key(idempotency_key)
@@ -164,6 +168,7 @@ def stream_example(
             feature=EXAMPLE_FEATURE,
             idempotency_key=key,
             ttl_seconds=_hold_ttl(),
+            digests={"prompt": hashlib.sha256(prompt.encode()).hexdigest()},
         )
     if hold.replayed:
         yield from replay_events(user_id, hold, wait_seconds=_hold_ttl())

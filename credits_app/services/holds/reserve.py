@@ -36,12 +36,21 @@ def validate_ttl(value: object, field: str = "ttlSeconds") -> int:
     return value
 
 
-def _replay(session: Session, state: AccountState, key: str, request: dict) -> HoldResult | None:
+def _digest_text(digests: dict[str, str]) -> str | None:
+    return ";".join(f"{name}={value}" for name, value in sorted(digests.items())) or None
+
+
+def _replay(
+    session: Session, state: AccountState, key: str, request: dict, digests: dict[str, str]
+) -> HoldResult | None:
     query = select(holds).where(holds.c.account_id == state.id, holds.c.idempotency_key == key)
     hold = session.exec(query).one_or_none()
     if hold is None:
         return None
     differing = [name for name, value in request.items() if getattr(hold, name) != value]
+    stored = (part.split("=", 1) for part in (hold.request_digest or "").split(";"))
+    stored_digests = dict(pair for pair in stored if len(pair) == 2)
+    differing += [name for name, value in digests.items() if stored_digests.get(name) != value]
     if differing:
         raise IdempotencyConflict(key, differing)
     entry = session.exec(
@@ -63,7 +72,15 @@ def _result(hold: Row, balance: int, held: int, user_id: int, *, replayed: bool)
     )
 
 
-def _create(session: Session, state: AccountState, request: dict, key: str, now: datetime, ttl):
+def _create(
+    session: Session,
+    state: AccountState,
+    request: dict,
+    key: str,
+    now: datetime,
+    ttl: int,
+    digests: dict[str, str],
+):
     amount = request["amount"]
     # Conditional update: the database itself refuses to reserve more than is available.
     row = session.exec(
@@ -84,6 +101,7 @@ def _create(session: Session, state: AccountState, request: dict, key: str, now:
             amount=amount,
             status=HoldStatus.ACTIVE,
             idempotency_key=key,
+            request_digest=_digest_text(digests),
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
         )
@@ -119,10 +137,13 @@ def reserve(
     idempotency_key: str,
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
     now: datetime | None = None,
+    digests: dict[str, str] | None = None,
 ) -> HoldResult:
     """Hold `amount` credits for a feature until captured, released or expired.
 
-    A reused key replays the original hold (even if it has resolved since).
+    A reused key replays the original hold (even if it has resolved since). `digests` names
+    request details beyond amount and feature, e.g. `{"prompt": sha256}`: they are kept on
+    the hold, and a reused key with other digests is a conflict naming them.
 
     Raises:
         InvalidRequest: For a bad amount, feature, key or ttl; nothing is written.
@@ -136,8 +157,8 @@ def reserve(
     now = now or utcnow()
 
     def body(state: AccountState) -> HoldResult:
-        replayed = _replay(session, state, key, request)
-        return replayed or _create(session, state, request, key, now, ttl)
+        replayed = _replay(session, state, key, request, digests or {})
+        return replayed or _create(session, state, request, key, now, ttl, digests or {})
 
     try:
         return locked_unit(session, user_id=user_id, now=now, body=body)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from credits_app.models import EntryKind, HoldStatus, utcnow
-from credits_app.services.errors import IdempotencyConflict
+from credits_app.services.errors import Forbidden, IdempotencyConflict
 from credits_app.services.holds.errors import (
     AmountExceedsHold,
     HoldExpired,
@@ -76,6 +76,7 @@ def _settle(
     key: str,
     amount: int | None,
     now: datetime | None,
+    feature: str | None,
 ) -> SettleResult:
     hold_id = _validate_hold_id(hold_id)
     now = now or utcnow()
@@ -85,6 +86,9 @@ def _settle(
         hold = load_hold(session, state, hold_id)
         if hold is None:
             raise HoldNotFound(hold_id)
+        if feature is not None and hold.feature != feature:
+            # A token for one feature must not settle (spend) another feature's hold.
+            raise Forbidden(f"hold {hold_id} is for feature {hold.feature!r}, not {feature!r}")
         replayed = _replay(session, state, kind, key, hold_id, amount)
         if replayed is not None:
             return replayed
@@ -108,6 +112,7 @@ def capture(
     amount: int,
     idempotency_key: str,
     now: datetime | None = None,
+    feature: str | None = None,
 ) -> SettleResult:
     """Spend `amount` (at most the reserved credits) from a hold and release the rest.
 
@@ -120,6 +125,7 @@ def capture(
         HoldExpired: When the hold's time ran out (its credits were released).
         AmountExceedsHold: When `amount` is more than the hold reserved.
         IdempotencyConflict: When the key was used for another hold or amount.
+        Forbidden: When `feature` is given and the hold was reserved for another feature.
     """
     amount = validate_amount(amount)
     key = validate_key(idempotency_key)
@@ -131,6 +137,7 @@ def capture(
         key=key,
         amount=amount,
         now=now,
+        feature=feature,
     )
 
 
@@ -141,6 +148,7 @@ def release(
     hold_id: int,
     idempotency_key: str,
     now: datetime | None = None,
+    feature: str | None = None,
 ) -> SettleResult:
     """Give every reserved credit of a hold back; nothing is charged. A reused key replays.
 
@@ -150,6 +158,7 @@ def release(
         HoldNotActive: When the hold was already captured or released.
         HoldExpired: When the hold's time ran out (its credits were released already).
         IdempotencyConflict: When the key was used to release another hold.
+        Forbidden: When `feature` is given and the hold was reserved for another feature.
     """
     key = validate_key(idempotency_key)
     return _settle(
@@ -160,4 +169,5 @@ def release(
         key=key,
         amount=None,
         now=now,
+        feature=feature,
     )
