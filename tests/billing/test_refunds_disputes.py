@@ -121,3 +121,33 @@ def test_a_refund_that_fails_later_gives_the_credits_back_once(world):
     assert (first.status_code, second.status_code) == (200, 200)
     assert world.balance(user_id).balance == 500 - 125
     assert_check_ok(world.db_url)
+
+
+def test_a_refund_that_arrives_before_its_purchase_is_retried_and_claws_back(world):
+    user_id = world.new_user()
+    world.sim.configure(forward_to="")  # the purchase's delivery is lost for now
+    try:
+        session_id = world.buy(user_id, "price_sim_starter")  # $5.00, 100 credits
+        intent = _intent(world, session_id)
+        world.stripe.v1.refunds.create({"payment_intent": intent})
+    finally:
+        world.sim.configure(forward_to=f"{world.api_url}/api/webhooks/stripe")
+    purchase = next(
+        e
+        for e in world.events("checkout.session.completed")
+        if e["data"]["object"]["id"] == session_id
+    )
+    refund = next(
+        e
+        for e in world.events("charge.refunded")
+        if e["data"]["object"]["payment_intent"] == intent
+    )
+
+    early = world.post_event(refund)
+    assert early.status_code == 503  # Stripe delivers it again later
+    assert world.post_event(purchase).status_code == 200
+    assert world.balance(user_id).balance == 100
+    assert world.post_event(refund).status_code == 200  # Stripe's retry
+
+    assert world.balance(user_id).balance == 0
+    assert_check_ok(world.db_url)

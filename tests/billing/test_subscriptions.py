@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from credits_app.models import Subscription
 from credits_app.services.billing.subscriptions import active_subscription
-from tests.billing.support import DECLINED_CARD
+from tests.billing.support import DECLINED_CARD, renamed
 from tests.support.cli import assert_check_ok
 
 MONTH = 31 * 24 * 3600
@@ -118,7 +118,7 @@ def test_an_older_snapshot_never_overwrites_a_newer_state(world):
     assert_check_ok(world.db_url)
 
 
-def test_a_plan_switch_invoice_grants_nothing(world):
+def test_a_switch_to_another_interval_grants_the_new_period_once(world):
     user_id = world.new_user()
     subscription_id = _subscribe(world, user_id)
     item = world.stripe.v1.subscriptions.retrieve(subscription_id)["items"]["data"][0]["id"]
@@ -128,9 +128,16 @@ def test_a_plan_switch_invoice_grants_nothing(world):
     )
     world.sim.wait_for_deliveries()
 
-    reasons = [e["data"]["object"]["billing_reason"] for e in world.events("invoice.paid")]
-    assert "subscription_update" in reasons
-    assert world.balance(user_id).balance == 1000
+    switch = [
+        e
+        for e in world.events("invoice.paid")
+        if e["data"]["object"]["billing_reason"] == "subscription_update"
+    ]
+    assert len(switch) == 1
+    # The switch bills the yearly period in full (plus a credit for unused monthly time).
+    assert world.balance(user_id).balance == 1000 + 15000
+    assert world.post_event(renamed(switch[0])).status_code == 200  # same invoice, new event id
+    assert world.balance(user_id).balance == 1000 + 15000
     assert _row(world, subscription_id).price_id == "price_sim_yearly"
     assert_check_ok(world.db_url)
 

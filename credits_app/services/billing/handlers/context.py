@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,8 +129,26 @@ def record_payment(ctx: EventContext, intent: str | None, user_id: int, **values
     ctx.session.flush()
 
 
+# How long a refund or dispute of a payment we have not recorded yet is retried (by answering
+# 5xx): its purchase event may still be on its way, e.g. after a failed delivery.
+UNKNOWN_PAYMENT_RETRY_SECONDS = 24 * 3600
+
+
 def payment_of(ctx: EventContext, intent: Any) -> StripePayment | None:
-    """The recorded payment for a payment intent id (or expanded object), if any."""
+    """The recorded payment for a payment intent id (or expanded object), locked, if any.
+
+    The row lock serialises refunds and disputes of one payment (on PostgreSQL; SQLite
+    writers are serial anyway), so each sees what the other clawed back.
+
+    Raises:
+        Unavailable: When the payment is unknown but the event is recent: its purchase may
+            not have been applied yet, so Stripe should deliver this event again later.
+    """
     if isinstance(intent, dict):
         intent = intent.get("id")
-    return ctx.session.get(StripePayment, intent) if isinstance(intent, str) else None
+    if not isinstance(intent, str):
+        return None
+    payment = ctx.session.get(StripePayment, intent, with_for_update=True, populate_existing=True)
+    if payment is None and time.time() - ctx.created < UNKNOWN_PAYMENT_RETRY_SECONDS:
+        raise Unavailable(f"payment {intent} is not recorded yet; retry this event later")
+    return payment

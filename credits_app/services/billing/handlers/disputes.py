@@ -25,6 +25,8 @@ def created(ctx: EventContext) -> None:
     dispute = _current(ctx)
     if dispute.get("status") == "won":
         return  # closed in our favour before this notice arrived
+    if str(dispute.get("status", "")).startswith("warning_"):
+        return  # an inquiry: no money was taken, so no credits are either
     payment = payment_of(ctx, dispute.get("payment_intent"))
     if payment is None:
         logger.info("dispute %s is on a payment that bought no credits here", dispute["id"])

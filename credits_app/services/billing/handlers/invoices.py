@@ -19,12 +19,17 @@ logger = logging.getLogger(__name__)
 SOURCE = "stripe_invoice"
 # First period and renewals grant; prorations (plan switches) and manual invoices do not.
 GRANTING_REASONS = {"subscription_create": "first period", "subscription_cycle": "renewal"}
+# A plan switch that changes the interval restarts the cycle: Stripe bills the new plan's
+# whole period on the switch invoice (a line that is not a proration), so it grants too.
+NEW_PERIOD_REASON = "new period after a plan change"
 
 
 def paid(ctx: EventContext) -> None:
-    """Grant the plan's credits for a first or renewal invoice."""
+    """Grant the plan's credits for an invoice that pays a whole period of a plan."""
     invoice = ctx.obj
     reason = GRANTING_REASONS.get(invoice.get("billing_reason"))
+    if invoice.get("billing_reason") == "subscription_update" and _price_of(invoice):
+        reason = NEW_PERIOD_REASON
     if reason is None:
         return
     _, metadata = subscription_of(invoice)

@@ -24,7 +24,10 @@ def changed(ctx: EventContext) -> None:
 
 def sync_subscription(ctx: EventContext, subscription_id: str, fallback: Any = None) -> None:
     """Re-fetch a subscription from Stripe and store it (fallback: the event's snapshot)."""
-    row = ctx.session.get(Subscription, subscription_id)
+    # Locked: a concurrent delivery of an older event waits, then sees the newer state.
+    row = ctx.session.get(
+        Subscription, subscription_id, with_for_update=True, populate_existing=True
+    )
     if row is not None and ctx.created < row.stripe_state_at:
         logger.info("ignoring an older state of subscription %s", subscription_id)
         return
