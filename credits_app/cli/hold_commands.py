@@ -6,6 +6,7 @@ import argparse
 import time
 from dataclasses import asdict
 
+from credits_app.cli import arguments
 from credits_app.cli.output import emit
 from credits_app.db import read_session, session_scope
 from credits_app.services.holds import active_holds, expire_due_holds
@@ -25,7 +26,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     sweep.set_defaults(handler=_sweep)
 
     holds = commands.add_parser("holds", parents=[common], help="list a user's active holds")
-    holds.add_argument("user_id", type=int, metavar="USER_ID")
+    holds.add_argument("user_id", type=arguments.user_id, metavar="USER_ID")
     holds.set_defaults(handler=_holds)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
+from credits_app.cli import arguments
 from credits_app.cli.output import emit
 from credits_app.db import read_session, session_scope
 from credits_app.services.accounts import balance_of
@@ -16,20 +17,20 @@ from credits_app.services.ledger import grant_credits
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add this module's commands to the CLI."""
     grant = commands.add_parser("grant", parents=[common], help="grant credits to a user")
-    grant.add_argument("user_id", type=int, metavar="USER_ID")
+    grant.add_argument("user_id", type=arguments.user_id, metavar="USER_ID")
     grant.add_argument("amount", type=int, metavar="AMOUNT")
     grant.add_argument("--reason", required=True, help="shown in the user's ledger")
     grant.add_argument("--key", required=True, help="idempotency key: rerunning replays")
     grant.set_defaults(handler=_grant)
 
     balance = commands.add_parser("balance", parents=[common], help="print a user's balance")
-    balance.add_argument("user_id", type=int, metavar="USER_ID")
+    balance.add_argument("user_id", type=arguments.user_id, metavar="USER_ID")
     balance.set_defaults(handler=_balance)
 
     history = commands.add_parser(
         "history", parents=[common], help="print a user's ledger, newest first"
     )
-    history.add_argument("user_id", type=int, metavar="USER_ID")
+    history.add_argument("user_id", type=arguments.user_id, metavar="USER_ID")
     history.add_argument("--limit", type=int, default=50, help="entries to show (max 500)")
     history.set_defaults(handler=_history)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from credits_app.cli import arguments
 from credits_app.cli.output import emit
 from credits_app.db import read_session
 from credits_app.services.tokens import generate_access_token, verify_access_token
@@ -15,7 +16,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     token = commands.add_parser(
         "token", parents=[common], help="mint an access token for a user and a feature"
     )
-    token.add_argument("user_id", type=int, metavar="USER_ID")
+    token.add_argument("user_id", type=arguments.user_id, metavar="USER_ID")
     token.add_argument("feature", metavar="FEATURE")
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default 60)")
     token.set_defaults(handler=_token)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import jwt
 
 from credits_app.services.errors import Forbidden, InvalidRequest, Unauthorized
-from credits_app.services.validation import validate_feature, validate_user_id
+from credits_app.services.validation import MAX_USER_ID, validate_feature, validate_user_id
 from credits_app.settings import get_settings
 
 ALGORITHM = "HS256"
@@ -81,6 +81,8 @@ def verify_access_token(token: str, *, feature: str | None = None) -> AccessClai
     subject, token_feature = claims["sub"], claims["feature"]
     if not (isinstance(subject, str) and subject.isdigit() and isinstance(token_feature, str)):
         raise Unauthorized("invalid access token: malformed claims")
+    if not 1 <= int(subject) <= MAX_USER_ID:
+        raise Unauthorized("invalid access token: no such user id")
     if feature is not None and token_feature != feature:
         raise Forbidden(f"this token is for feature {token_feature!r}, not {feature!r}")
     return AccessClaims(int(subject), token_feature, str(claims["jti"]), int(claims["exp"]))

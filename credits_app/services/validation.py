@@ -12,6 +12,9 @@ MAX_KEY_LENGTH = 255
 FEATURE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
+# User ids are 32-bit on every database we support.
+MAX_USER_ID = 2**31 - 1
+
 
 def validate_amount(value: Any, field: str = "amount") -> int:
     """Return `value` if it is an integer credit amount within 1..10^9.
@@ -76,6 +79,6 @@ def validate_user_id(value: Any, field: str = "userId") -> int:
     Raises:
         InvalidRequest: For anything else.
     """
-    if type(value) is not int or not 1 <= value <= 2**31 - 1:
+    if type(value) is not int or not 1 <= value <= MAX_USER_ID:
         raise InvalidRequest(field, "must be a positive integer user id")
     return value

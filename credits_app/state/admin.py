@@ -13,10 +13,11 @@ from credits_app.services.errors import CreditsError
 from credits_app.services.history import ledger_history
 from credits_app.services.ledger_labels import describe
 from credits_app.services.users import find_user_by_email
-from credits_app.state.auth import AuthState, current_user_id
+from credits_app.state.auth import AuthState, current_user_id, to_login, user_scoped
 from credits_app.state.format import signed, when
 
 
+@user_scoped
 class AdminGrantState(rx.State):
     """The user being looked at; their id stays on the server."""
 
@@ -33,9 +34,10 @@ class AdminGrantState(rx.State):
     _grant_key: str = ""
 
     async def _admin_id(self) -> int:
-        """The acting admin's id; the service checks admin rights again on every grant."""
+        """The acting admin's id (session re-checked); the service checks admin rights too."""
+        user_id = await current_user_id(self)
         auth = await self.get_state(AuthState)
-        return auth._user_id if auth.is_admin else 0
+        return user_id if auth.is_admin else 0
 
     @rx.event
     async def find(self, form: dict):
@@ -92,7 +94,9 @@ class AdminGrantState(rx.State):
 
     async def _grant(self, amount: int, confirmed: bool = False):
         self.confirming, self.message = False, ""
-        admin_id = await current_user_id(self)
+        admin_id = await self._admin_id()
+        if not admin_id:
+            return to_login(self)
         self._grant_key = self._grant_key or f"admin-web-{uuid.uuid4().hex}"
         try:
             with session_scope() as session:

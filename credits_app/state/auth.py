@@ -16,6 +16,15 @@ from credits_app.services.errors import CreditsError
 
 PUBLIC_NEXT = (routes.LOGIN, routes.REGISTER, routes.LOGOUT)
 
+# States holding one user's data; all are reset whenever the tab's user changes or leaves.
+USER_SCOPED: list[type[rx.State]] = []
+
+
+def user_scoped(cls: type[rx.State]) -> type[rx.State]:
+    """Class decorator: reset this state at logout, login and when the session dies."""
+    USER_SCOPED.append(cls)
+    return cls
+
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths are followed after login (no open redirect)."""
@@ -43,14 +52,55 @@ class AuthState(rx.State):
     def _forget(self) -> None:
         self.user_email, self.is_admin, self._user_id = "", False, 0
 
+    async def _reset_user_states(self) -> None:
+        """Drop every user-scoped state and this tab's live balance link.
+
+        Hydrate sends the whole state tree, so anything left here would reach the next
+        user of this tab.
+        """
+        for cls in USER_SCOPED:
+            (await self.get_state(cls)).reset()
+        live = await self.get_state(LiveBalance)
+        if live._linked_to:
+            # Its rehydrate events are not returned: hydrating /logout would log out again.
+            await live._unlink()
+        # The tab's own copy, now in place: resetting it sends zeros over the old figures.
+        (await self.get_state(LiveBalance)).reset()
+
+    async def _sign_out(self) -> None:
+        """Forget the user on this tab and everything their pages held."""
+        self._forget()
+        await self._reset_user_states()
+
+    def _session_user(self) -> users.UserInfo | None:
+        """Check the token against the sessions table (not expired, not revoked)."""
+        with read_session() as session:
+            return sessions.user_for_token(session=session, token=self.session_token)
+
+    async def _revalidate(self) -> int:
+        """Re-check the session on an event that reads or spends user data; 0 if it died."""
+        if not self._user_id:
+            return 0
+        user = self._session_user()
+        if user is None or user.id != self._user_id:
+            await self._sign_out()
+            return 0
+        self.is_admin = sessions.is_admin(user)
+        return self._user_id
+
     async def _load_user(self) -> bool:
         """Resolve the token to a user and link this tab's live balance; False if none."""
         with read_session() as session:
             user = sessions.user_for_token(session=session, token=self.session_token)
             balance = balance_of(session=session, user_id=user.id) if user else None
         if user is None or balance is None:
+            if self._user_id or (await self.get_state(LiveBalance))._linked_to:
+                await self._sign_out()  # expired or revoked since the last event
             self._forget()
             return False
+        if self._user_id != user.id:
+            # Another user's token (synced from another tab): nothing of the previous stays.
+            await self._reset_user_states()
         self.user_email, self.is_admin, self._user_id = user.email, sessions.is_admin(user), user.id
         live = await self.get_state(LiveBalance)
         live = await live._link_to(link_token(user.id))
@@ -63,12 +113,7 @@ class AuthState(rx.State):
         """On load of a protected page: send strangers to the login page, then back here."""
         ok = await self._load_user()
         self.auth_checked = True
-        if not ok:
-            here = self.router.url.path or routes.DASHBOARD
-            if self.router.url.query:
-                here += "?" + self.router.url.query
-            return rx.redirect(f"{routes.LOGIN}?next={quote(here, safe='')}", replace=True)
-        return None
+        return None if ok else to_login(self)
 
     @rx.event
     async def check_optional(self):
@@ -77,6 +122,7 @@ class AuthState(rx.State):
         self.auth_checked = True
 
     async def _start(self, user_id: int):
+        await self._sign_out()  # a fresh login never inherits the tab's previous pages
         with session_scope() as session:
             self.session_token = sessions.start_session(session=session, user_id=user_id)
         await self._load_user()
@@ -130,10 +176,7 @@ class AuthState(rx.State):
         with session_scope() as session:
             sessions.end_session(session=session, token=self.session_token)
         self.session_token = ""
-        self._forget()
-        live = await self.get_state(LiveBalance)
-        if live._linked_to:
-            await live._unlink()
+        await self._sign_out()
         return rx.redirect(routes.LOGIN, replace=True)
 
 
@@ -147,6 +190,17 @@ def _readable(exc: CreditsError) -> str:
 
 
 async def current_user_id(state: rx.State) -> int:
-    """Return the logged-in user's id for this tab, or 0 (on_load handlers then do nothing)."""
+    """Return the logged-in user's id for this tab, or 0; the session is re-checked each time.
+
+    A logout or revocation in another tab thus stops this tab at its next event.
+    """
     auth = await state.get_state(AuthState)
-    return auth._user_id
+    return await auth._revalidate()
+
+
+def to_login(state: rx.State):
+    """Send the browser to the login page, coming back to the current page afterwards."""
+    here = state.router.url.path or routes.DASHBOARD
+    if state.router.url.query:
+        here += "?" + state.router.url.query
+    return rx.redirect(f"{routes.LOGIN}?next={quote(here, safe='')}", replace=True)

@@ -9,7 +9,7 @@ from credits_app.services.billing.catalogue import PriceView, ensure_catalogue, 
 from credits_app.services.billing.checkout import start_checkout
 from credits_app.services.billing.subscriptions import active_subscription
 from credits_app.services.errors import CreditsError
-from credits_app.state.auth import current_user_id
+from credits_app.state.auth import current_user_id, to_login, user_scoped
 from credits_app.state.format import money, per_credit
 
 
@@ -28,6 +28,7 @@ def _row(price: PriceView, current_price: str | None) -> dict[str, str]:
     }
 
 
+@user_scoped
 class CreditsState(rx.State):
     """Packs and plans for sale; which plan the user has."""
 
@@ -44,7 +45,7 @@ class CreditsState(rx.State):
         self.buying = ""
         user_id = await current_user_id(self)
         if not user_id:
-            return
+            return to_login(self)
         with session_scope() as session:
             ensure_catalogue(session=session)
         with read_session() as session:
@@ -55,6 +56,7 @@ class CreditsState(rx.State):
         self.packs = [_row(p, current) for p in prices if p.kind == "pack"]
         self.plans = [_row(p, current) for p in prices if p.kind != "pack"]
         self.loaded = True
+        return None
 
     @rx.event
     async def buy(self, price_id: str):
@@ -65,6 +67,10 @@ class CreditsState(rx.State):
         yield
         try:
             user_id = await current_user_id(self)
+            if not user_id:
+                self.buying = ""
+                yield to_login(self)
+                return
             with session_scope() as session:
                 link = start_checkout(session=session, user_id=user_id, price_id=price_id)
             yield rx.redirect(link.url)  # another host: a full page load

@@ -12,13 +12,14 @@ from credits_app.services.history import ledger_history, usage_history
 from credits_app.services.ledger_export import ledger_csv
 from credits_app.services.ledger_labels import describe
 from credits_app.services.usage_chart import daily_spend
-from credits_app.state.auth import current_user_id
+from credits_app.state.auth import current_user_id, to_login, user_scoped
 from credits_app.state.format import day, signed, when
 
 PAGE = 10
 STATUS_LABELS = {"active": "Active", "trialing": "Trial", "past_due": "Payment overdue"}
 
 
+@user_scoped
 class DashboardState(rx.State):
     """What the dashboard shows; cursors for paging stay on the server."""
 
@@ -44,19 +45,23 @@ class DashboardState(rx.State):
         self.opening_portal = False
         self.usage_page = self.ledger_page = 0
         self._usage_cursors, self._ledger_cursors = [], []
-        await self._refresh()
+        if not await self._refresh():
+            return to_login(self)
         self.loaded = True
+        return None
 
     @rx.event
     async def refresh(self):
         """Re-read after a live balance change, keeping the pages the user is on."""
-        if self.loaded:
-            await self._refresh()
+        if self.loaded and not await self._refresh():
+            return to_login(self)
+        return None
 
-    async def _refresh(self) -> None:
+    async def _refresh(self) -> bool:
+        """Re-read the pages shown; False when the session has ended (nothing is read)."""
         user_id = await current_user_id(self)
         if not user_id:
-            return
+            return False
         with read_session() as session:
             sub = active_subscription(session=session, user_id=user_id)
             spend = daily_spend(session=session, user_id=user_id)
@@ -64,6 +69,7 @@ class DashboardState(rx.State):
             self._read_ledger(session, user_id)
         self.plan = _plan_view(sub)
         self.chart, self.features, self.spent_30d = spend.rows, spend.features, spend.total
+        return True
 
     def _read_usage(self, session, user_id: int) -> None:
         before = self._usage_cursors[self.usage_page - 1] if self.usage_page else None
@@ -107,14 +113,16 @@ class DashboardState(rx.State):
                 int(self.usage[-1]["id"]),
             ]
             self.usage_page += 1
-            await self._refresh()
+            return await self._reload()
+        return None
 
     @rx.event
     async def usage_newer(self):
         """Previous page of usage (newer)."""
         if self.usage_page:
             self.usage_page -= 1
-            await self._refresh()
+            return await self._reload()
+        return None
 
     @rx.event
     async def ledger_older(self):
@@ -125,21 +133,26 @@ class DashboardState(rx.State):
                 int(self.ledger[-1]["id"]),
             ]
             self.ledger_page += 1
-            await self._refresh()
+            return await self._reload()
+        return None
 
     @rx.event
     async def ledger_newer(self):
         """Previous page of the ledger (newer)."""
         if self.ledger_page:
             self.ledger_page -= 1
-            await self._refresh()
+            return await self._reload()
+        return None
+
+    async def _reload(self):
+        return None if await self._refresh() else to_login(self)
 
     @rx.event
     async def export_csv(self):
         """Download the user's whole ledger as CSV."""
         user_id = await current_user_id(self)
         if not user_id:
-            return None
+            return to_login(self)
         with read_session() as session:
             text = ledger_csv(session=session, user_id=user_id)
         return rx.download(data=text, filename="credits-ledger.csv", mime_type="text/csv")
@@ -151,6 +164,9 @@ class DashboardState(rx.State):
         yield
         try:
             user_id = await current_user_id(self)
+            if not user_id:
+                yield to_login(self)
+                return
             with session_scope() as session:
                 url = portal_url(session=session, user_id=user_id)
             yield rx.redirect(url)

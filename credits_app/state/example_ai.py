@@ -12,7 +12,7 @@ import reflex as rx
 from credits_app.services.ai import estimate_cost, get_provider, stream_example
 from credits_app.services.ai.pricing import MAX_PROMPT_CHARS
 from credits_app.services.errors import CreditsError, InsufficientCredits
-from credits_app.state.auth import current_user_id
+from credits_app.state.auth import current_user_id, to_login, user_scoped
 
 LOCAL_DEFAULT = (
     "We switched our team to the new dashboard last month. Setup took ten minutes and the "
@@ -53,6 +53,7 @@ def _estimate(prompt: str) -> int:
         return 0
 
 
+@user_scoped
 class ExampleAIState(rx.State):
     """Prompt, estimate, streamed output and the costs of the current run.
 
@@ -99,13 +100,19 @@ class ExampleAIState(rx.State):
             self.running, self.output, self.error = True, "", ""
             self.reserved, self.final_cost, self.short_of_credits = 0, -1, False
             user_id = await current_user_id(self)
-            prompt = self.prompt
+            self.running = bool(user_id)
+            prompt, gone = self.prompt, None if user_id else to_login(self)
+        if gone is not None:  # the session ended (logout in another tab, revoked)
+            yield gone
+            return
         toast, settled = None, False
         events = stream_example(user_id=user_id, prompt=prompt, idempotency_key=key)
         try:
             while (event := await asyncio.to_thread(_next_event, events)) is not _DONE:
                 async with self:
-                    toast = self._apply(event) or toast
+                    # A logout meanwhile reset this state: its output is not shown to anyone.
+                    if self.run_key == key:
+                        toast = self._apply(event) or toast
                 settled = settled or event.kind in ("finished", "failed")
         except CreditsError as exc:  # refused before anything was reserved
             settled = True

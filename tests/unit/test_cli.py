@@ -30,12 +30,15 @@ def test_cli_errors_are_one_readable_line_and_exit_non_zero(db_url):
     missing_user = run_cli(db_url, "balance", "4242")
     bad_amount = run_cli(db_url, "grant", "1", "0", "--reason", "r", "--key", "k")
     weak_password = run_cli(db_url, "create-user", "a@example.com", "--password", "short")
+    huge_id = run_cli(db_url, "balance", "9" * 20)
 
     assert missing_user.returncode == 1
     assert missing_user.stderr.strip() == "error: no user with id 4242"
     assert bad_amount.returncode == 1 and "amount" in bad_amount.stderr
     assert weak_password.returncode == 1 and "password" in weak_password.stderr
+    assert huge_id.returncode == 2 and "user ids run from 1" in huge_id.stderr
     assert "Traceback" not in missing_user.stderr + bad_amount.stderr + weak_password.stderr
+    assert "Traceback" not in huge_id.stderr
 
 
 def test_check_exits_non_zero_and_lists_each_violation(db_url, session):

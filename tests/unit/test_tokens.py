@@ -64,6 +64,8 @@ def test_a_token_for_another_feature_is_forbidden():
         pytest.param(lambda: forge(valid_claims(feature=None)), id="no-feature"),
         pytest.param(lambda: forge(valid_claims(iss="someone-else")), id="other-issuer"),
         pytest.param(lambda: forge(valid_claims(sub="admin")), id="non-numeric-subject"),
+        pytest.param(lambda: forge(valid_claims(sub="9" * 20)), id="subject-beyond-any-user-id"),
+        pytest.param(lambda: forge(valid_claims(sub="0")), id="subject-zero"),
         pytest.param(
             lambda: forge(
                 valid_claims(), secret=get_settings().access_token_secret, algorithm="HS512"
