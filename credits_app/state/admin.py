@@ -45,7 +45,8 @@ class AdminGrantState(rx.State):
         self.query, self.message, self.confirming = str(form.get("email", "")).strip(), "", False
         try:
             if not await self._admin_id():
-                return rx.toast.error("Admins only.")
+                signed_in = (await self.get_state(AuthState))._user_id
+                return rx.toast.error("Admins only.") if signed_in else to_login(self)
             with read_session() as session:
                 user = find_user_by_email(session=session, email=self.query)
             self._found_id, self.found_email = user.id, user.email

@@ -30,6 +30,9 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths are followed after login (no open redirect)."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return routes.DASHBOARD
+    # Browsers read "/\\host" as "//host", and control characters can hide a scheme.
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return routes.DASHBOARD
     return routes.DASHBOARD if target.startswith(PUBLIC_NEXT) else target
 
 

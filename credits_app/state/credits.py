@@ -45,7 +45,7 @@ class CreditsState(rx.State):
         self.buying = ""
         user_id = await current_user_id(self)
         if not user_id:
-            return to_login(self)
+            return None  # the login check before this on_load already redirects
         with session_scope() as session:
             ensure_catalogue(session=session)
         with read_session() as session:

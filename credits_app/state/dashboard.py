@@ -45,10 +45,8 @@ class DashboardState(rx.State):
         self.opening_portal = False
         self.usage_page = self.ledger_page = 0
         self._usage_cursors, self._ledger_cursors = [], []
-        if not await self._refresh():
-            return to_login(self)
-        self.loaded = True
-        return None
+        # On load the login check before this one already redirects a stranger.
+        self.loaded = await self._refresh()
 
     @rx.event
     async def refresh(self):

@@ -21,7 +21,8 @@ class PurchaseState(rx.State):
     async def load(self):
         """Read ?session_id= and look for its credits."""
         self.checkout_id = self.router.url.query_parameters.get("session_id", "")[:255]
-        return await self._check()
+        if await current_user_id(self):  # else the login check before this one redirects
+            await self._check()
 
     @rx.event
     async def recheck(self):
