@@ -12,7 +12,7 @@ from pathlib import Path
 import _common
 
 from credits_app.settings import get_settings
-from tests.support import processes
+from tests.support import databases, processes
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -56,7 +56,7 @@ def available_setups(requested: list[str]) -> tuple[list[Setup], list[str]]:
         setup = SETUPS[name]
         problem = None
         if setup.db == "postgres":
-            problem = _common.postgres_problem(_common.postgres_base_url())
+            problem = databases.postgres_reachable(_common.postgres_base_url())
         if not problem and setup.redis:
             problem = redis_problem(redis_url())
         if problem:

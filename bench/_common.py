@@ -19,9 +19,9 @@ if str(PROJECT_ROOT) not in sys.path:
 os.environ.setdefault("CREDITS_ENV_FILE", os.devnull)
 
 from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from credits_app.migrations import upgrade_database  # noqa: E402
+from tests.support import databases  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # A stand-in hash: benchmark users never log in with a password.
@@ -31,24 +31,6 @@ DUMMY_HASH = "$argon2id$v=19$m=1024,t=1,p=1$YmVuY2g$YmVuY2hiZW5jaGJlbmNo"
 def postgres_base_url() -> str:
     """Return the PostgreSQL server benchmarks use (BENCH_POSTGRES_URL overrides)."""
     return os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
-
-
-def postgres_problem(url: str) -> str | None:
-    """Return None if PostgreSQL answers at `url`, else why not."""
-    engine = create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return None
-    except Exception as exc:  # any failure means "skip PostgreSQL"
-        return str(exc).splitlines()[0]
-    finally:
-        engine.dispose()
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    parsed = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-    return parsed.render_as_string(hide_password=False)
 
 
 @contextmanager
@@ -64,25 +46,18 @@ def database(kind: str) -> Iterator[str]:
             yield url
         return
     base = postgres_base_url()
-    schema = f"credits_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    schema, url = databases.create_postgres_schema(base, prefix="credits_bench")
     try:
-        url = _with_search_path(base, schema)
-        upgrade_database(url)
         yield url
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+        databases.drop_postgres_schema(base, schema)
 
 
 def available_kinds(requested: list[str]) -> tuple[list[str], list[str]]:
     """Split requested database kinds into usable ones and notes about skipped ones."""
     kinds, notes = [], []
     for kind in requested:
-        problem = postgres_problem(postgres_base_url()) if kind == "postgres" else None
+        problem = databases.postgres_reachable(postgres_base_url()) if kind == "postgres" else None
         if problem:
             notes.append(f"PostgreSQL skipped: {problem}")
         else:

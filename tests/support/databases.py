@@ -42,10 +42,15 @@ def with_search_path(url: str, schema: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def create_postgres_schema(base_url: str) -> tuple[str, str]:
-    """Create a uniquely named schema, migrate it, and return (schema, url)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    schema = f"credits_test_{worker}_{uuid.uuid4().hex[:8]}"
+def create_postgres_schema(base_url: str, prefix: str = "") -> tuple[str, str]:
+    """Create a uniquely named schema, migrate it, and return (schema, url).
+
+    Args:
+        base_url: The PostgreSQL server's URL.
+        prefix: The start of the schema's name (default: `credits_test_<xdist worker>`).
+    """
+    prefix = prefix or f"credits_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
     engine = create_engine(base_url)
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
