@@ -61,25 +61,18 @@ def find_entry(session: Session, kind: str, source: str, ref: str) -> Any:
 
 def grant_once(ctx: EventContext, user_id: int, amount: int, source: str, ref: str, reason: str):
     """Grant credits for a Stripe object unless it granted already; True if it did now."""
-    if amount <= 0 or find_entry(ctx.session, EntryKind.GRANT, source, ref) is not None:
-        return False
-    ctx.changed[user_id] = post_grant(
-        ctx.session,
-        user_id=user_id,
-        amount=amount,
-        reason=reason[:255],
-        idempotency_key=f"{source}:{ref}",
-        source=source,
-        source_ref=ref,
-    )
-    return True
+    return _post_once(ctx, EntryKind.GRANT, post_grant, user_id, amount, source, ref, reason)
 
 
 def clawback_once(ctx: EventContext, user_id: int, amount: int, source: str, ref: str, reason):
     """Claw credits back for a Stripe object unless it did already; True if it did now."""
-    if amount <= 0 or find_entry(ctx.session, EntryKind.CLAWBACK, source, ref) is not None:
+    return _post_once(ctx, EntryKind.CLAWBACK, post_clawback, user_id, amount, source, ref, reason)
+
+
+def _post_once(ctx: EventContext, kind, post, user_id, amount, source, ref, reason) -> bool:
+    if amount <= 0 or find_entry(ctx.session, kind, source, ref) is not None:
         return False
-    ctx.changed[user_id] = post_clawback(
+    ctx.changed[user_id] = post(
         ctx.session,
         user_id=user_id,
         amount=amount,
