@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 import threading
 from collections import Counter
@@ -10,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlmodel import Session
 
-from credits_app.db import make_engine
 from credits_app.services.accounts import balance_of
 from credits_app.services.errors import CreditsError, InsufficientCredits
 from credits_app.services.holds import capture, release, reserve
 from credits_app.services.invariants import check_ledger
 from tests.support.cli import assert_check_ok
+from tests.support.concurrency import outcomes_from_processes
 from tests.support.factories import make_user
 
 
@@ -30,15 +29,6 @@ def _reserve_one(engine, user_id: int, key: str, amount: int = 10, barrier=None)
         except InsufficientCredits:
             return "insufficient"
     return "reserved"
-
-
-def _reserve_in_process(url: str, user_id: int, keys: list[str], start) -> Counter:
-    """Runs in a child process with its own engine and connections."""
-    engine = make_engine(url)
-    start.wait()
-    outcomes = Counter(_reserve_one(engine, user_id, key) for key in keys)
-    engine.dispose()
-    return outcomes
 
 
 def test_concurrent_reserves_from_threads_never_over_commit(db_url, engine):
@@ -61,16 +51,9 @@ def test_concurrent_reserves_from_threads_never_over_commit(db_url, engine):
 def test_concurrent_reserves_from_processes_never_over_commit(db_url, engine):
     with Session(engine) as session:
         user = make_user(session, credits=100)
-    ctx = multiprocessing.get_context("spawn")
-    start = ctx.Manager().Event()
     keys = [[f"p{p}-{n}" for n in range(10)] for p in range(3)]
 
-    with ctx.Pool(3) as pool:
-        pending = [
-            pool.apply_async(_reserve_in_process, (db_url, user.id, chunk, start)) for chunk in keys
-        ]
-        start.set()
-        outcomes = sum((job.get(timeout=120) for job in pending), Counter())
+    outcomes = outcomes_from_processes(_reserve_one, db_url, user.id, keys)
 
     assert outcomes == {"reserved": 10, "insufficient": 20}
     with Session(engine) as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -10,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from credits_app.db import make_engine
 from credits_app.models import LedgerEntry
 from credits_app.services.accounts import balance_of
 from credits_app.services.errors import InsufficientCredits
 from credits_app.services.ledger import spend_credits
 from tests.support.cli import assert_check_ok
+from tests.support.concurrency import outcomes_from_processes
 from tests.support.factories import make_user
 
 
@@ -30,15 +29,6 @@ def _spend_one(engine, user_id: int, key: str, barrier: threading.Barrier | None
         except InsufficientCredits:
             return "insufficient"
     return "replayed" if result.replayed else "spent"
-
-
-def _spend_in_process(url: str, user_id: int, keys: list[str], start) -> Counter:
-    """Runs in a child process: its own engine, its own connections."""
-    engine = make_engine(url)
-    start.wait()
-    outcomes = Counter(_spend_one(engine, user_id, key) for key in keys)
-    engine.dispose()
-    return outcomes
 
 
 def test_200_concurrent_one_credit_spends_against_100_credits_from_threads(db_url, engine):
@@ -60,16 +50,9 @@ def test_200_concurrent_one_credit_spends_against_100_credits_from_threads(db_ur
 def test_200_concurrent_one_credit_spends_from_several_processes(db_url, engine):
     with Session(engine) as session:
         user = make_user(session, credits=100)
-    ctx = multiprocessing.get_context("spawn")
-    start = ctx.Manager().Event()
     keys = [[f"p{p}-{n}" for n in range(50)] for p in range(4)]
 
-    with ctx.Pool(4) as pool:
-        pending = [
-            pool.apply_async(_spend_in_process, (db_url, user.id, chunk, start)) for chunk in keys
-        ]
-        start.set()
-        outcomes = sum((job.get(timeout=120) for job in pending), Counter())
+    outcomes = outcomes_from_processes(_spend_one, db_url, user.id, keys)
 
     assert outcomes == {"spent": 100, "insufficient": 100}
     with Session(engine) as session:
