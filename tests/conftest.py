@@ -3,6 +3,10 @@
 Database tests take the `db_url` fixture (or `engine` / `session`), which runs each test on
 a SQLite file and, when CREDITS_TEST_POSTGRES_URL is set, on PostgreSQL too (test ids
 `sqlite` and `postgres`). With CREDITS_REQUIRE_SERVICES=1 a missing server fails the run.
+
+After every test that passed on a test database, `ledger_invariants` runs the ledger check
+(`python -m credits_app check`) on it and fails the test on any violation. A test that
+breaks the ledger on purpose opts out with `@pytest.mark.ledger_corrupted("why")`.
 """
 
 from __future__ import annotations
@@ -42,6 +46,64 @@ from sqlmodel import Session  # noqa: E402
 from credits_app.db import engine_for, make_engine  # noqa: E402
 from credits_app.settings import get_settings  # noqa: E402
 from tests.support import databases, processes, services  # noqa: E402
+
+# The fixtures that hand a test its own database; `ledger_invariants` checks each one used.
+DATABASE_FIXTURES = ("db_url", "sqlite_url", "postgres_url")
+_CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep the report of the test's call, for fixtures that act on the outcome."""
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_REPORT] = report
+    return report
+
+
+def pytest_sessionfinish(session):
+    """Close the connections the after-test ledger checks kept open."""
+    databases.dispose_check_engines()
+
+
+@pytest.fixture
+def ledger_check_urls(request) -> list[str]:
+    """The databases whose ledger is checked after the test: those of `DATABASE_FIXTURES` it uses.
+
+    A folder's conftest (or a module) may override this to add the URL of a database it
+    creates itself, e.g. one a started app process writes to.
+    """
+    return [
+        request.getfixturevalue(name) for name in DATABASE_FIXTURES if name in request.fixturenames
+    ]
+
+
+@pytest.fixture(autouse=True)
+def ledger_invariants(request):
+    """Fail a passing test after which its database breaks a ledger invariant.
+
+    Like reflex's own `raise_console_error`, one autouse fixture guards every test. It
+    requests the database fixtures before the test's other fixtures are set up, so it
+    checks after they are torn down (in-flight webhooks delivered, servers stopped). A
+    test that failed is not checked again.
+    """
+    marker = request.node.get_closest_marker("ledger_corrupted")
+    if marker is not None:
+        yield
+        return
+    urls = request.getfixturevalue("ledger_check_urls")
+    yield
+    report = request.node.stash.get(_CALL_REPORT, None)
+    if not urls or report is None or not report.passed:
+        return
+    problems = [f"{url}: {line}" for url in urls for line in databases.ledger_problems(url)]
+    if problems:
+        pytest.fail(
+            "the ledger check failed after this test (mark it "
+            '@pytest.mark.ledger_corrupted("why") if it breaks the ledger on purpose):\n  '
+            + "\n  ".join(problems),
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

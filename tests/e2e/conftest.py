@@ -81,6 +81,14 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
         get_settings.cache_clear()
 
 
+@pytest.fixture
+def ledger_check_urls(ledger_check_urls, request):
+    """Also run the after-test ledger check on the live app's database."""
+    if "live_app" not in request.fixturenames:
+        return ledger_check_urls
+    return [*ledger_check_urls, request.getfixturevalue("live_app").database_url]
+
+
 @pytest.fixture(scope="package")
 def browser(live_app):
     """A headless Debian chromium driven by Playwright."""

@@ -8,6 +8,9 @@ import uuid
 from playwright.sync_api import Page, expect
 
 PASSWORD = "correct-horse-battery"
+# What the simulator's demo catalogue grants (credits_app/stripe_sim/seed.py).
+STARTER_PACK_CREDITS = 100  # price_sim_starter: $5
+MONTHLY_PLAN_CREDITS = 1000  # price_sim_monthly: $15 a month
 
 
 def new_email(prefix: str = "user") -> str:

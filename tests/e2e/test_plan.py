@@ -11,7 +11,7 @@ from credits_app.db import make_engine
 from credits_app.models import LedgerEntry
 from credits_app.services.users import find_user_by_email
 from tests.e2e.conftest import screenshot
-from tests.e2e.helpers import balance, expect_balance, new_email, register
+from tests.e2e.helpers import MONTHLY_PLAN_CREDITS, balance, expect_balance, new_email, register
 
 
 def test_subscribe_to_a_plan_then_cancel_it_in_the_portal(visitor, live_app):
@@ -26,8 +26,7 @@ def test_subscribe_to_a_plan_then_cancel_it_in_the_portal(visitor, live_app):
     page.get_by_role("button", name=re.compile("Subscribe")).click()
     page.wait_for_url("**/credits/success**")
     expect(page.locator("#purchase-arrived")).to_be_visible(timeout=15_000)
-    granted = balance(page)
-    assert granted > 0
+    assert balance(page) == MONTHLY_PLAN_CREDITS
 
     page.goto("/credits")
     expect(page.locator("#buy-price_sim_monthly")).to_have_text("Current plan")
@@ -47,7 +46,7 @@ def test_subscribe_to_a_plan_then_cancel_it_in_the_portal(visitor, live_app):
     page.wait_for_url(re.compile(r".*/dashboard/?$"))
     expect(page.get_by_text(re.compile(r"Ends \w+ \d+, \d{4}"))).to_be_visible(timeout=15_000)
     expect(page.locator("#manage-subscription")).to_be_enabled()
-    expect_balance(page, granted)  # cancelling keeps the credits of the paid period
+    expect_balance(page, MONTHLY_PLAN_CREDITS)  # cancelling keeps the paid period's credits
     screenshot(page, "dashboard-plan-cancelling")
 
     with Session(make_engine(live_app.database_url)) as session:
@@ -57,4 +56,4 @@ def test_subscribe_to_a_plan_then_cancel_it_in_the_portal(visitor, live_app):
                 LedgerEntry.user_id == user.id, LedgerEntry.kind == "grant"
             )
         ).all()
-    assert [tuple(grant) for grant in grants] == [("stripe_invoice", granted)]
+    assert [tuple(grant) for grant in grants] == [("stripe_invoice", MONTHLY_PLAN_CREDITS)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
-from tests.e2e.helpers import balance, expect_balance, new_email, register
+from tests.e2e.helpers import STARTER_PACK_CREDITS, balance, expect_balance, new_email, register
 
 
 def test_register_buy_a_pack_and_the_credits_arrive(visitor):
@@ -21,19 +21,18 @@ def test_register_buy_a_pack_and_the_credits_arrive(visitor):
     page.goto("/credits")
     expect(page.get_by_text("Credit packs")).to_be_visible()
     screenshot(page, "credits")
-    page.locator("[id^=buy-]").first.click()
+    page.locator("#buy-price_sim_starter").click()
     page.wait_for_url("**/checkout/**")
     screenshot(page, "simulator-checkout")
     page.get_by_role("button", name="Pay").click()
 
     page.wait_for_url("**/credits/success**")
     expect(page.locator("#purchase-arrived")).to_be_visible(timeout=15_000)
-    assert balance(page) > 0
+    assert balance(page) == STARTER_PACK_CREDITS
     screenshot(page, "credits-success")
-    bought = balance(page)
 
     page.goto("/dashboard")
-    expect_balance(page, bought)
+    expect_balance(page, STARTER_PACK_CREDITS)
     expect(page.locator("#ledger")).to_contain_text("Purchase")
     screenshot(page, "dashboard")
 

@@ -56,7 +56,7 @@ def test_database_outage_answers_503_and_loses_nothing(cluster, simulator, tmp_p
     )
     simulator.config.forward_to = backend.webhook_url
     payments.sync_catalogue(backend.url)
-    checkout = payments.start_checkout(backend.url, token_for(buyer))
+    checkout = payments.start_checkout(backend.url, token_for(buyer, payments.BILLING_FEATURE))
     storm = Storm(backend.url, token, keys).start()
     try:
         _wait_for(lambda: len(storm.outcome.acked) >= 40)
@@ -98,9 +98,9 @@ def test_database_outage_answers_503_and_loses_nothing(cluster, simulator, tmp_p
     # Webhooks: 5xx while down, then the redelivery granted once and the resend nothing more.
     assert direct_status >= 500
     assert _failed_attempts(simulator, event["id"]) >= 1
-    assert len(grants) == 1
+    assert grants == [payments.PACK_CREDITS]
     assert payments.grants_for(engine, checkout) == grants
-    assert balance_row(engine, buyer) == grants[0]
+    assert balance_row(engine, buyer) == payments.PACK_CREDITS
     engine.dispose()
     assert_check_ok(cluster.url)
 

@@ -18,6 +18,14 @@ def pg_url(postgres_base_url):
     databases.drop_postgres_schema(postgres_base_url, schema)
 
 
+@pytest.fixture
+def ledger_check_urls(ledger_check_urls, request):
+    """Also run the after-test ledger check on the module's schema, for tests that use it."""
+    if "pg_url" not in request.fixturenames:
+        return ledger_check_urls
+    return [*ledger_check_urls, request.getfixturevalue("pg_url")]
+
+
 @pytest.fixture(scope="module")
 def pg_engine(pg_url):
     """An engine on the module's schema, for setup and checks."""

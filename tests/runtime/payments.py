@@ -12,7 +12,11 @@ from sqlalchemy import Engine, text
 from credits_app.stripe_sim.control import SimControl
 from tests.support.processes import ADMIN_API_KEY, WEBHOOK_SECRET
 
+# The simulator's demo Starter Pack: $5 for 100 credits (credits_app/stripe_sim/seed.py).
 PACK = "price_sim_starter"
+PACK_CREDITS = 100
+# The feature a token must name to open a Checkout session (an AI feature's token may not).
+BILLING_FEATURE = "billing"
 
 
 def sync_catalogue(backend_url: str) -> None:
@@ -23,7 +27,10 @@ def sync_catalogue(backend_url: str) -> None:
 
 
 def start_checkout(backend_url: str, token: str, price_id: str = PACK) -> str:
-    """Create a Checkout session through the app's API; return its id."""
+    """Create a Checkout session through the app's API; return its id.
+
+    `token` must be minted for `BILLING_FEATURE`.
+    """
     with httpx.Client(base_url=backend_url, timeout=30) as client:
         response = client.post(
             "/api/billing/checkout-session",

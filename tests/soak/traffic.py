@@ -23,7 +23,8 @@ class ClientPlan:
         index: Client number (keys and the random seed derive from it).
         url: Backend address.
         sim_url: Simulator address.
-        tokens: user id -> access token.
+        tokens: user id -> access token for spending.
+        billing_tokens: user id -> access token for buying (feature `billing`).
         ops: Number of operations.
     """
 
@@ -31,6 +32,7 @@ class ClientPlan:
     url: str
     sim_url: str
     tokens: dict[int, str]
+    billing_tokens: dict[int, str]
     ops: int
 
 
@@ -118,7 +120,7 @@ def _purchase(client, plan, user, journal) -> None:
     """Buy a pack: the simulator delivers the webhook; we deliver it again ourselves."""
     from tests.runtime import payments
 
-    session_id = payments.start_checkout(plan.url, plan.tokens[user])
+    session_id = payments.start_checkout(plan.url, plan.billing_tokens[user])
     payments.pay(plan.sim_url, session_id)
     event = payments.completed_event(plan.sim_url, session_id)
     assert payments.deliver(plan.url, event) == 200

@@ -8,12 +8,14 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import credits_app.models  # noqa: F401  (registers every table)
+from credits_app.db import make_engine, read_session
 from credits_app.migrations import upgrade_database
+from credits_app.services.invariants import check_ledger
 
 
 def sqlite_url(path: Path) -> str:
@@ -88,3 +90,36 @@ def postgres_reachable(url: str) -> str | None:
         return str(exc).splitlines()[0]
     finally:
         engine.dispose()
+
+
+# One engine per server database (PostgreSQL URLs repeat across tests); SQLite files do not.
+_check_engines: dict[str, Engine] = {}
+
+
+def ledger_problems(url: str) -> list[str]:
+    """Run the ledger invariant check (as `python -m credits_app check` does) on `url`.
+
+    Returns:
+        One line per violation; empty when the ledger is consistent.
+    """
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = make_engine(url, pool_size=1, max_overflow=0)
+        try:
+            return _check(engine)
+        finally:
+            engine.dispose()
+    if url not in _check_engines:
+        # Reused, the engine keeps its compiled queries: the check costs a third as much.
+        _check_engines[url] = make_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+    return _check(_check_engines[url])
+
+
+def _check(engine: Engine) -> list[str]:
+    with read_session(engine) as session:
+        return check_ledger(session=session)
+
+
+def dispose_check_engines() -> None:
+    """Close the connections `ledger_problems` keeps to server databases."""
+    while _check_engines:
+        _check_engines.popitem()[1].dispose()

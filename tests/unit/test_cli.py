@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.support.cli import assert_check_ok, run_cli
 
 
@@ -41,6 +43,7 @@ def test_cli_errors_are_one_readable_line_and_exit_non_zero(db_url):
     assert "Traceback" not in huge_id.stderr
 
 
+@pytest.mark.ledger_corrupted("a test of check: it corrupts the ledger")
 def test_check_exits_non_zero_and_lists_each_violation(db_url, session):
     from sqlalchemy import text
 

@@ -289,6 +289,7 @@ def test_history_pages_newest_first(session):
         ledger_history(session=session, user_id=user.id, limit=0)
 
 
+@pytest.mark.ledger_corrupted("a test of check: it corrupts the balance row")
 def test_check_reports_a_balance_row_that_disagrees_with_its_entries(session):
     user = make_user(session, credits=10)
     # Simulate corruption behind the ledger's back (an operator's manual UPDATE).
@@ -302,6 +303,7 @@ def test_check_reports_a_balance_row_that_disagrees_with_its_entries(session):
     assert any("balance row is 11 but its entries sum to 10" in p for p in problems)
 
 
+@pytest.mark.ledger_corrupted("a test of check: it deletes a usage event")
 def test_check_reports_a_spend_without_its_usage_event(session):
     user = make_user(session, credits=10)
     spend(session, user.id, 2, "k")
