@@ -78,6 +78,7 @@ class CreditHold(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("account_id", "idempotency_key"),
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("managed_by IN ('api', 'ai-run')", name="managed_by_known"),
         Index("ix_credit_hold_status_expires_at", "status", "expires_at"),
     )
 
@@ -99,6 +100,15 @@ class CreditHold(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # What the work produced, kept so a retry with the same key replays it instead of rerunning.
     result: str | None = Field(default=None, sa_column=Column(Text))
+    # Who settles the hold: 'api' (its client, through the public capture/release routes) or
+    # 'ai-run' (only the AI run that reserved it; the public routes refuse it). Expiry frees both.
+    managed_by: str = Field(
+        default="api",
+        sa_column=Column(String(16), nullable=False, server_default="api"),
+    )
+    # How the work ended, for replays: 'finished', or why it stopped early ('disconnected',
+    # 'provider_error', 'provider_timeout', 'hold_expired'). NULL while running or outside AI runs.
+    outcome: str | None = Field(default=None, sa_column=Column(String(32)))
 
 
 class LedgerEntry(SQLModel, table=True):

@@ -15,8 +15,9 @@ _PRICE = PRICES[EXAMPLE_FEATURE]
 PRICE_NOTE = (
     f"{_PRICE.credits_per_100_words} credits per 100 words (text + output, at least "
     f"{_PRICE.minimum}); the output stops at {_PRICE.max_output_words} words, so the estimate "
-    "is the most it can cost. It is reserved first; only what is used is charged, and a "
-    "failed run costs nothing."
+    "is the most it can cost. It is reserved first; only the output you get is charged, so a "
+    "run that fails or is left part-way pays for the part shown, and one that showed nothing "
+    "costs nothing."
 )
 
 
@@ -65,42 +66,59 @@ def _costs() -> rx.Component:
 
 
 def _form() -> rx.Component:
+    # A form, so the click submits the text box's own value: whatever was typed or pasted
+    # a moment ago is what runs, even before the debounced `set_prompt` reaches the state.
     label = rx.cond(S.local_provider, "Text to analyse", "Prompt")
     return card(
-        rx.text(label, as_="label", html_for="prompt", weight="medium", size="2"),
-        rx.text_area(
-            value=S.prompt,
-            on_change=S.set_prompt.debounce(250),
-            placeholder=rx.cond(S.local_provider, "Paste a paragraph…", "Ask something…"),
-            rows="6",
-            resize="vertical",
+        rx.form(
+            rx.vstack(
+                rx.text(label, as_="label", html_for="prompt", weight="medium", size="2"),
+                rx.text_area(
+                    name="prompt",
+                    value=S.prompt,
+                    on_change=S.set_prompt.debounce(250),
+                    placeholder=rx.cond(S.local_provider, "Paste a paragraph…", "Ask something…"),
+                    rows="6",
+                    resize="vertical",
+                    width="100%",
+                    id="prompt",
+                ),
+                # The key as rendered when the button was pressed: a double-click's two
+                # submits carry the same one, so they are one run.
+                rx.el.input(type="hidden", name="run_key", value=S.run_key),
+                _costs(),
+                rx.flex(
+                    rx.button(
+                        rx.icon("sparkles", size=16),
+                        rx.cond(S.running, "Running…", rx.cond(S.local_provider, "Analyse", "Run")),
+                        type="submit",
+                        loading=S.running,
+                        # Empty text disables it once the debounce catches up; a click just
+                        # before that submits the box's value, which the flow then refuses.
+                        disabled=S.running | (S.estimate == 0),
+                        size="3",
+                        id="run-ai",
+                    ),
+                    rx.text(
+                        "Balance ",
+                        rx.text.strong(LiveBalance.balance),
+                        " · available ",
+                        rx.text.strong(LiveBalance.available),
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                    align="center",
+                    spacing="4",
+                    wrap="wrap",
+                ),
+                rx.text(PRICE_NOTE, size="1", color_scheme="gray"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=S.run,
+            reset_on_submit=False,
             width="100%",
-            id="prompt",
         ),
-        _costs(),
-        rx.flex(
-            rx.button(
-                rx.icon("sparkles", size=16),
-                rx.cond(S.running, "Running…", rx.cond(S.local_provider, "Analyse", "Run")),
-                on_click=S.run(S.run_key),
-                loading=S.running,
-                disabled=S.running | (S.estimate == 0),
-                size="3",
-                id="run-ai",
-            ),
-            rx.text(
-                "Balance ",
-                rx.text.strong(LiveBalance.balance),
-                " · available ",
-                rx.text.strong(LiveBalance.available),
-                size="2",
-                color_scheme="gray",
-            ),
-            align="center",
-            spacing="4",
-            wrap="wrap",
-        ),
-        rx.text(PRICE_NOTE, size="1", color_scheme="gray"),
     )
 
 

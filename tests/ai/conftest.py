@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import Session
 
 from credits_app.db import get_engine
-from tests.ai.openai_server import start_fake_openai
 from tests.support.factories import make_user
+from tests.support.openai_server import start_fake_openai
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,13 +13,14 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from credits_app.db import engine_for, read_session, session_scope
-from credits_app.models import LedgerEntry
-from credits_app.services.ai import estimate_cost
+from credits_app.models import CreditHold, HoldStatus, LedgerEntry
+from credits_app.services.ai import LocalProvider, actual_cost, estimate_cost
 from credits_app.services.invariants import check_ledger
 from credits_app.settings import get_settings
 from tests.e2e.conftest import screenshot
 from tests.e2e.helpers import balance, expect_balance, login, new_email
 from tests.support.factories import make_user
+from tests.support.openai_server import PAUSE_AFTER, answer_pieces, start_fake_openai
 
 
 def _make(live_app, credits: int):
@@ -91,6 +93,45 @@ def test_a_double_clicked_run_streams_and_charges_the_final_cost_once(visitor, l
     assert _ledger_kinds(live_app, user.id) == Counter(grant=1, hold=2, capture=2)
 
 
+PASTED = (
+    "Our bakery switched ovens in March. The new ovens bake sourdough evenly and the crust is "
+    "wonderful, but the proofing drawer is tiny and awkward. Deliveries from the supplier were "
+    "late twice, which hurt the morning rush badly. Customers still praise the croissants and "
+    "the cinnamon buns every single day. Energy bills dropped by a fifth, and the staff enjoy "
+    "the quieter kitchen. We would buy these ovens again, although we want a bigger drawer. "
+    "Cleaning takes longer than before because the racks are heavy and the seals trap flour."
+)
+
+
+def _analysis(text: str) -> str:
+    """The exact output the (deterministic) local analyser streams for `text`."""
+    return "".join(LocalProvider(chunk_delay=0).stream(text, max_words=300))
+
+
+def test_text_pasted_and_run_at_once_is_the_text_analysed_and_charged(visitor, live_app):
+    user = _make(live_app, 1000)
+    page = _open(visitor, user)
+    shown = page.locator("#prompt").input_value()
+    expected = _analysis(PASTED)
+    cost = actual_cost(PASTED, expected)
+    assert cost != actual_cost(shown, _analysis(shown))  # the old text would be charged otherwise
+
+    page.fill("#prompt", PASTED)
+    page.click("#run-ai")  # at once: well within the text box's 250 ms debounce
+
+    expect(page.locator("#final-cost")).to_be_visible(timeout=30_000)
+    output = page.locator("#ai-output").inner_text()
+    assert "bakery" in output.lower() or "ovens" in output.lower(), output
+    assert output.split() == expected.split()
+    assert _number(page, "#final-cost") == cost
+    expect_balance(page, 1000 - cost)
+    with read_session(engine_for(live_app.database_url)) as session:
+        entries = session.exec(select(LedgerEntry).where(LedgerEntry.user_id == user.id)).all()
+    assert [(e.kind, e.delta) for e in entries if e.kind == "capture"] == [("capture", -cost)]
+    assert entries[-1].balance_after == 1000 - cost
+    assert _ledger_kinds(live_app, user.id) == Counter(grant=1, hold=1, capture=1)
+
+
 def test_too_few_credits_says_so_links_to_credits_and_charges_nothing(visitor, live_app):
     user = _make(live_app, 3)
     page = _open(visitor, user)
@@ -146,3 +187,52 @@ def test_a_failing_provider_shows_why_and_charges_nothing(visitor, live_app, mon
     expect_balance(page, 100)
     assert _ledger_kinds(live_app, user.id) == Counter(grant=1, hold=1, release=1)
     screenshot(page, "example-ai-provider-failed")
+
+
+@contextmanager
+def _pausing_provider(monkeypatch):
+    """Point the running app at an OpenAI-compatible server that pauses after three words."""
+    fake = start_fake_openai()
+    fake.pause = 3.0
+    monkeypatch.setenv("AI_PROVIDER", "openai")
+    monkeypatch.setenv("AI_BASE_URL", fake.base_url)
+    monkeypatch.setenv("AI_MODEL", "pause")
+    monkeypatch.setenv("AI_API_KEY", "sk-test-e2e")
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        fake.stop()
+
+
+def _settled_hold(live_app, user_id: int, timeout: float = 20.0) -> CreditHold:
+    deadline = time.monotonic() + timeout
+    while True:
+        with read_session(engine_for(live_app.database_url)) as session:
+            hold = session.exec(select(CreditHold).where(CreditHold.user_id == user_id)).one()
+        if hold.status != HoldStatus.ACTIVE:
+            return hold
+        assert time.monotonic() < deadline, "the run never settled its hold"
+        time.sleep(0.1)
+
+
+def test_closing_the_tab_mid_run_charges_only_what_it_showed(visitor, live_app, monkeypatch):
+    user = _make(live_app, 100)
+    shown = "".join(answer_pieces()[:PAUSE_AFTER])
+    with _pausing_provider(monkeypatch):
+        page = _open(visitor, user)
+        page.fill("#prompt", PASTED)
+        page.click("#run-ai")
+        expect(page.locator("#ai-output")).to_have_text(re.compile(rf"^\s*{shown.strip()}\s*$"))
+        page.close()  # the provider pauses; when it goes on, nobody is watching any more
+        hold = _settled_hold(live_app, user.id)
+
+    cost = actual_cost(PASTED, shown)
+    assert (hold.status, hold.captured, hold.result) == ("captured", cost, shown)
+    assert hold.outcome == "disconnected"
+    with read_session(engine_for(live_app.database_url)) as session:
+        entries = session.exec(select(LedgerEntry).where(LedgerEntry.user_id == user.id)).all()
+    assert entries[-1].balance_after == 100 - cost
+    assert _ledger_kinds(live_app, user.id) == Counter(grant=1, hold=1, capture=1)

@@ -253,6 +253,7 @@ def test_spend_is_limited_by_holds(session):
     assert check_ledger(session=session) == []
 
 
+@pytest.mark.ledger_corrupted("marks a hold captured behind the service's back")
 def test_the_check_notices_a_hold_whose_entries_disagree(session):
     user = make_user(session, credits=100)
     hold = _reserve(session, user.id, 20)

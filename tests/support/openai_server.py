@@ -2,8 +2,9 @@
 
 The request's `model` picks the behaviour: `ok` streams an answer as server-sent events,
 `json` answers without streaming, `fail500` always fails, `flaky` fails once then works,
-`slow` answers after a long pause, `stall` sends one chunk then hangs, `long` streams far
-more words than asked for, `garbage` breaks the event stream after one chunk.
+`slow` answers after a long pause, `stall` sends one chunk then hangs, `pause` streams
+`PAUSE_AFTER` words then pauses for `pause` seconds before the rest, `long` streams far more
+words than asked for, `garbage` breaks the event stream after one chunk.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ANSWER = "Credits are reserved first, then the real cost is captured and the rest released."
+PAUSE_AFTER = 3
 
 
 @dataclass
@@ -35,17 +37,24 @@ class FakeOpenAI:
         self.server.server_close()
 
 
-def _sse(handler: BaseHTTPRequestHandler, pieces: list[str], stall: float = 0.0) -> None:
+def _sse(
+    handler: BaseHTTPRequestHandler, pieces: list[str], stall: float = 0.0, stall_after: int = 1
+) -> None:
     handler.send_response(200)
     handler.send_header("Content-Type", "text/event-stream")
     handler.end_headers()
-    for n, piece in enumerate(pieces):
+    for n, piece in enumerate(pieces, start=1):
         chunk = {"choices": [{"index": 0, "delta": {"content": piece}}]}
         handler.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
         handler.wfile.flush()
-        if stall and n == 0:
+        if stall and n == stall_after:
             time.sleep(stall)
     handler.wfile.write(b"data: [DONE]\n\n")
+
+
+def answer_pieces() -> list[str]:
+    """The pieces `ok` and `pause` stream: one word of ANSWER (and its space) each."""
+    return [w + " " for w in ANSWER.split()]
 
 
 def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
@@ -70,6 +79,8 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 _sse(self, [ANSWER])
             elif model == "stall":
                 _sse(self, ["Partial ", "answer"], stall=fake.pause)
+            elif model == "pause":
+                _sse(self, answer_pieces(), stall=fake.pause, stall_after=PAUSE_AFTER)
             elif model == "long":
                 _sse(self, ["word " * 50] * 20)
             elif model == "garbage":
@@ -85,7 +96,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 message = {"role": "assistant", "content": ANSWER}
                 self.wfile.write(json.dumps({"choices": [{"message": message}]}).encode())
             else:
-                _sse(self, [w + " " for w in ANSWER.split()])
+                _sse(self, answer_pieces())
 
     return Handler
 

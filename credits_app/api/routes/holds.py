@@ -180,9 +180,11 @@ def capture_hold(
 ) -> SettleResponse:
     """Charge `amount` (at most the reserved credits) and release the rest, once.
 
-    Errors: 404 when the hold is not the token user's, 403 when it was reserved for another
-    feature than the token's, 409 `hold_not_active` when it was
-    already captured or released, 410 `hold_expired`, 422 `amount_exceeds_hold`.
+    Errors: 404 when the hold is not the token user's; 403 `forbidden` when it was reserved
+    for another feature than the token's, or by an AI run (`/api/example/use-credits`):
+    only that run settles its hold, charging the output it delivered, and nothing changes;
+    409 `hold_not_active` when it was already captured or released; 410 `hold_expired`;
+    422 `amount_exceeds_hold`.
     """
     result = capture(
         session=session,
@@ -204,7 +206,11 @@ def capture_hold(
 def release_hold(
     hold_id: HoldId, body: ReleaseRequest, claims: ClaimsDep, session: SessionDep
 ) -> SettleResponse:
-    """Give all reserved credits back; nothing is charged. Errors as for capture."""
+    """Give all reserved credits back; nothing is charged. Errors as for capture.
+
+    An AI run's hold cannot be released here (403 `forbidden`, nothing changes): its output
+    would otherwise be free.
+    """
     result = release(
         session=session,
         user_id=claims.user_id,

@@ -2,7 +2,7 @@
 
 from credits_app.services.ai.errors import AiRunFailed, ProviderError
 from credits_app.services.ai.events import AiEvent, Chunk, Failed, Finished, Reserved
-from credits_app.services.ai.flow import stream_example
+from credits_app.services.ai.flow import Undelivered, stop_run, stream_example
 from credits_app.services.ai.pricing import (
     EXAMPLE_FEATURE,
     PRICES,
@@ -34,10 +34,12 @@ __all__ = [
     "Provider",
     "ProviderError",
     "Reserved",
+    "Undelivered",
     "actual_cost",
     "count_words",
     "estimate_cost",
     "get_provider",
     "run_example",
+    "stop_run",
     "stream_example",
 ]

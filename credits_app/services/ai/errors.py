@@ -33,13 +33,39 @@ FAILURE_STATUS = {
 
 
 class AiRunFailed(CreditsError):
-    """Raised by `run_example` when the run failed; nothing was charged."""
+    """Raised by `run_example` when the run failed; only output it delivered was charged.
 
-    def __init__(self, message: str, code: str, balance: int) -> None:
-        super().__init__(message if "charged" in message else f"{message}; nothing was charged")
+    Attributes:
+        charged: Credits charged for `result`, the output delivered before it failed (0 when
+            there was none: the hold was released).
+        unpaid: Credits of that output the user could no longer pay (see `Failed`).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        code: str,
+        balance: int,
+        *,
+        charged: int = 0,
+        unpaid: int = 0,
+        result: str = "",
+    ) -> None:
+        if "charged" not in message:
+            paid = f"{charged} credit(s) were charged for the output delivered"
+            message = f"{message}; {paid if charged else 'nothing was charged'}"
+        super().__init__(message)
         self.code = code
         self.balance = balance
+        self.charged = charged
+        self.unpaid = unpaid
+        self.result = result
         self.http_status = FAILURE_STATUS.get(code, 502)
 
     def details(self) -> dict[str, Any]:  # noqa: D102 (documented on CreditsError)
-        return {"charged": 0, "balance": self.balance}
+        details: dict[str, Any] = {"charged": self.charged, "balance": self.balance}
+        if self.result:
+            details["result"] = self.result
+        if self.unpaid:
+            details["unpaid"] = self.unpaid
+        return details

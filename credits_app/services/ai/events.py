@@ -20,7 +20,7 @@ class Reserved:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A piece of output, as soon as the provider produced it."""
+    """A piece of output, as soon as the provider produced it; charged once yielded."""
 
     text: str
     kind: Literal["chunk"] = "chunk"
@@ -42,12 +42,20 @@ class Finished:
 
 @dataclass(frozen=True)
 class Failed:
-    """The run failed: the hold was released and nothing was charged."""
+    """The run failed or stopped early; it was charged for the output it delivered.
+
+    `result` is that output and `charged` what it cost (0 when nothing was delivered: the
+    hold was released). `unpaid` is the part of that cost the user could no longer pay: only
+    when the hold lapsed while the consumer stalled and the credits were spent meanwhile.
+    """
 
     message: str
     code: str
     balance: int
     available: int
+    charged: int = 0
+    unpaid: int = 0
+    result: str = ""
     kind: Literal["failed"] = "failed"
 
 

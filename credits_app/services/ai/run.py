@@ -34,8 +34,11 @@ def run_example(
 ) -> ExampleResult:
     """Run the whole flow, calling `on_event` for each event, and return the outcome.
 
+    This consumer takes every chunk, so a run that fails part-way is charged for the output
+    it produced, which the error then carries (`AiRunFailed.result`).
+
     Raises:
-        AiRunFailed: When the provider failed or timed out (the hold was released).
+        AiRunFailed: When the provider failed or timed out (charged only for its output).
         InvalidRequest, InsufficientCredits, IdempotencyConflict: As `stream_example`.
     """
     estimate = 0
@@ -49,7 +52,14 @@ def run_example(
         if isinstance(event, Reserved):
             estimate = event.amount
         elif isinstance(event, Failed):
-            raise AiRunFailed(event.message, event.code, event.balance)
+            raise AiRunFailed(
+                event.message,
+                event.code,
+                event.balance,
+                charged=event.charged,
+                unpaid=event.unpaid,
+                result=event.result,
+            )
         elif isinstance(event, Finished):
             return ExampleResult(
                 result=event.result,

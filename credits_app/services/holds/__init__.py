@@ -21,6 +21,7 @@ from credits_app.services.holds.queries import (
 from credits_app.services.holds.reserve import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, reserve
 from credits_app.services.holds.results import HoldResult, SettleResult
 from credits_app.services.holds.settle import capture, release
+from credits_app.services.holds.store import ManagedBy
 
 __all__ = [
     "DEFAULT_TTL_SECONDS",
@@ -32,6 +33,7 @@ __all__ = [
     "HoldRecord",
     "HoldResult",
     "HoldView",
+    "ManagedBy",
     "SettleResult",
     "active_holds",
     "capture",

@@ -44,7 +44,10 @@ def active_holds(*, session: Session, user_id: int, now: datetime | None = None)
 
 @dataclass(frozen=True)
 class HoldRecord:
-    """A hold's outcome so far, with the output the paid-for work produced (if kept)."""
+    """A hold's outcome so far, with the output the paid-for work produced (if kept).
+
+    `outcome` is how that work ended (`finished`, or why it stopped early), when recorded.
+    """
 
     hold_id: int
     feature: str
@@ -52,6 +55,7 @@ class HoldRecord:
     status: str
     captured: int | None
     result: str | None
+    outcome: str | None = None
 
 
 def hold_record(*, session: Session, user_id: int, hold_id: int) -> HoldRecord | None:
@@ -60,12 +64,13 @@ def hold_record(*, session: Session, user_id: int, hold_id: int) -> HoldRecord |
     h = session.exec(query).one_or_none()
     if h is None:
         return None
-    return HoldRecord(h.id, h.feature, h.amount, h.status, h.captured, h.result)
+    return HoldRecord(h.id, h.feature, h.amount, h.status, h.captured, h.result, h.outcome)
 
 
-def save_result(*, session: Session, user_id: int, hold_id: int, result: str) -> None:
-    """Keep what a hold's work produced, so a retry with the same key can replay it."""
-    session.exec(
-        update(holds).where(holds.c.id == hold_id, holds.c.user_id == user_id).values(result=result)
-    )
+def save_result(
+    *, session: Session, user_id: int, hold_id: int, result: str, outcome: str | None = None
+) -> None:
+    """Keep what a hold's work produced and how it ended, so a retry with the key replays it."""
+    query = update(holds).where(holds.c.id == hold_id, holds.c.user_id == user_id)
+    session.exec(query.values(result=result, outcome=outcome))
     session.commit()

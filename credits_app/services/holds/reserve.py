@@ -14,6 +14,7 @@ from credits_app.services.errors import IdempotencyConflict, InsufficientCredits
 from credits_app.services.holds.results import AccountState, HoldResult
 from credits_app.services.holds.store import (
     HOLD_SOURCE,
+    ManagedBy,
     hold_ref,
     holds,
     locked_unit,
@@ -41,7 +42,12 @@ def _digest_text(digests: dict[str, str]) -> str | None:
 
 
 def _replay(
-    session: Session, state: AccountState, key: str, request: dict, digests: dict[str, str]
+    session: Session,
+    state: AccountState,
+    key: str,
+    request: dict,
+    digests: dict[str, str],
+    managed_by: str,
 ) -> HoldResult | None:
     query = select(holds).where(holds.c.account_id == state.id, holds.c.idempotency_key == key)
     hold = session.exec(query).one_or_none()
@@ -50,7 +56,11 @@ def _replay(
     differing = [name for name, value in request.items() if getattr(hold, name) != value]
     stored = (part.split("=", 1) for part in (hold.request_digest or "").split(";"))
     stored_digests = dict(pair for pair in stored if len(pair) == 2)
-    differing += [name for name, value in digests.items() if stored_digests.get(name) != value]
+    # Both ways: a request without a prompt does not replay a hold reserved for one.
+    named = sorted(set(stored_digests) | set(digests))
+    differing += [name for name in named if stored_digests.get(name) != digests.get(name)]
+    if hold.managed_by != managed_by:
+        differing.append("managedBy")
     if differing:
         raise IdempotencyConflict(key, differing)
     entry = session.exec(
@@ -80,6 +90,7 @@ def _create(
     now: datetime,
     ttl: int,
     digests: dict[str, str],
+    managed_by: str,
 ):
     amount = request["amount"]
     # Conditional update: the database itself refuses to reserve more than is available.
@@ -102,6 +113,7 @@ def _create(
             status=HoldStatus.ACTIVE,
             idempotency_key=key,
             request_digest=_digest_text(digests),
+            managed_by=managed_by,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
         )
@@ -138,27 +150,31 @@ def reserve(
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
     now: datetime | None = None,
     digests: dict[str, str] | None = None,
+    managed_by: str = ManagedBy.API,
 ) -> HoldResult:
     """Hold `amount` credits for a feature until captured, released or expired.
 
     A reused key replays the original hold (even if it has resolved since). `digests` names
     request details beyond amount and feature, e.g. `{"prompt": sha256}`: they are kept on
-    the hold, and a reused key with other digests is a conflict naming them.
+    the hold, and a reused key with other digests is a conflict naming them. `managed_by`
+    says who may settle the hold (`ManagedBy.AI_RUN`: only the AI run, not the API client).
 
     Raises:
         InvalidRequest: For a bad amount, feature, key or ttl; nothing is written.
         InsufficientCredits: When fewer credits are available than asked for.
-        IdempotencyConflict: When the key was used for a different amount or feature.
+        IdempotencyConflict: When the key was used for a different amount, feature, digests
+            or manager (the fields named).
         UserNotFound: When the user does not exist.
     """
     request = {"amount": validate_amount(amount), "feature": validate_feature(feature)}
     key = validate_key(idempotency_key)
     ttl = validate_ttl(ttl_seconds)
     now = now or utcnow()
+    digests = digests or {}
 
     def body(state: AccountState) -> HoldResult:
-        replayed = _replay(session, state, key, request, digests or {})
-        return replayed or _create(session, state, request, key, now, ttl, digests or {})
+        replayed = _replay(session, state, key, request, digests, managed_by)
+        return replayed or _create(session, state, request, key, now, ttl, digests, managed_by)
 
     try:
         return locked_unit(session, user_id=user_id, now=now, body=body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -18,6 +18,8 @@ from credits_app.services.holds.errors import (
 )
 from credits_app.services.holds.results import AccountState, SettleResult
 from credits_app.services.holds.store import (
+    ManagedBy,
+    holds,
     load_hold,
     locked_unit,
     resolve_hold,
@@ -26,6 +28,10 @@ from credits_app.services.ledger import find_entry
 from credits_app.services.validation import validate_amount, validate_key
 
 _STATUS_OF = {EntryKind.CAPTURE: HoldStatus.CAPTURED, EntryKind.RELEASE: HoldStatus.RELEASED}
+_SETTLED_BY = {
+    ManagedBy.API: "the API client that reserved it",
+    ManagedBy.AI_RUN: "the AI run that reserved it, which charges for the output it delivered",
+}
 
 
 def _validate_hold_id(hold_id: object) -> int:
@@ -60,6 +66,20 @@ def _replay(
     )
 
 
+def _refuse_other_manager(session: Session, user_id: int, hold_id: int, managed_by: str) -> None:
+    """Refuse to settle a hold someone else manages, before locking or changing anything.
+
+    `managed_by` never changes, so reading it outside the lock is safe; another user's hold
+    is left to the locked unit, which answers "not found".
+    """
+    query = select(holds.c.managed_by).where(holds.c.id == hold_id, holds.c.user_id == user_id)
+    manager = session.exec(query).scalar_one_or_none()
+    session.rollback()  # end the read: on SQLite it holds the write lock
+    if manager is not None and manager != managed_by:
+        who = _SETTLED_BY.get(manager, repr(manager))
+        raise Forbidden(f"hold {hold_id} can only be captured or released by {who}")
+
+
 def _require_active(hold: Row) -> None:
     if hold.status == HoldStatus.EXPIRED:
         raise HoldExpired(hold.id)
@@ -77,9 +97,11 @@ def _settle(
     amount: int | None,
     now: datetime | None,
     feature: str | None,
+    managed_by: str,
 ) -> SettleResult:
     hold_id = _validate_hold_id(hold_id)
     now = now or utcnow()
+    _refuse_other_manager(session, user_id, hold_id, managed_by)
 
     def body(state: AccountState) -> SettleResult:
         # Due holds were expired just before this runs, so the status read here is current.
@@ -113,10 +135,13 @@ def capture(
     idempotency_key: str,
     now: datetime | None = None,
     feature: str | None = None,
+    managed_by: str = ManagedBy.API,
 ) -> SettleResult:
     """Spend `amount` (at most the reserved credits) from a hold and release the rest.
 
     The spend is one `capture` ledger entry with its usage event. A reused key replays.
+    `managed_by` says who is asking; a hold managed by another (e.g. an AI run's hold asked
+    for by the public API) is refused without any change.
 
     Raises:
         InvalidRequest: For a bad amount or key; nothing is written.
@@ -125,7 +150,8 @@ def capture(
         HoldExpired: When the hold's time ran out (its credits were released).
         AmountExceedsHold: When `amount` is more than the hold reserved.
         IdempotencyConflict: When the key was used for another hold or amount.
-        Forbidden: When `feature` is given and the hold was reserved for another feature.
+        Forbidden: When `feature` is given and the hold was reserved for another feature,
+            or when the hold is not managed by `managed_by`.
     """
     amount = validate_amount(amount)
     key = validate_key(idempotency_key)
@@ -138,6 +164,7 @@ def capture(
         amount=amount,
         now=now,
         feature=feature,
+        managed_by=managed_by,
     )
 
 
@@ -149,6 +176,7 @@ def release(
     idempotency_key: str,
     now: datetime | None = None,
     feature: str | None = None,
+    managed_by: str = ManagedBy.API,
 ) -> SettleResult:
     """Give every reserved credit of a hold back; nothing is charged. A reused key replays.
 
@@ -158,7 +186,8 @@ def release(
         HoldNotActive: When the hold was already captured or released.
         HoldExpired: When the hold's time ran out (its credits were released already).
         IdempotencyConflict: When the key was used to release another hold.
-        Forbidden: When `feature` is given and the hold was reserved for another feature.
+        Forbidden: When `feature` is given and the hold was reserved for another feature,
+            or when the hold is not managed by `managed_by` (as for `capture`).
     """
     key = validate_key(idempotency_key)
     return _settle(
@@ -170,4 +199,5 @@ def release(
         amount=None,
         now=now,
         feature=feature,
+        managed_by=managed_by,
     )

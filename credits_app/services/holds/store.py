@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from enum import StrEnum
 from typing import TypeVar
 
 from sqlalchemy import Row, select, update
@@ -19,6 +20,18 @@ from credits_app.services.ledger import append_entry, record_usage
 holds = CreditHold.__table__
 HOLD_SOURCE = "hold"
 T = TypeVar("T")
+
+
+class ManagedBy(StrEnum):
+    """Who settles a hold (the `managed_by` column); expiry frees holds of both kinds.
+
+    An `api` hold is its client's to capture or release through the public routes. An
+    `ai-run` hold is settled only by the AI run that reserved it, which charges for the
+    output it delivered; letting its client release it would make that output free.
+    """
+
+    API = "api"
+    AI_RUN = "ai-run"
 
 
 def hold_ref(hold_id: int) -> str:
