@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse
 from . import (
     checkout_page,
     portal_page,
+    routes_balance,
     routes_billing,
     routes_catalog,
     routes_checkout,
@@ -18,6 +19,7 @@ from . import (
     routes_events,
     routes_payments,
     routes_sim,
+    routes_sim_config,
     routes_sim_payments,
 )
 from .config import SimConfig
@@ -50,12 +52,14 @@ def create_app(config: SimConfig | None = None) -> Starlette:
     routes = [
         *routes_catalog.ROUTES,
         *routes_customers.ROUTES,
+        *routes_balance.ROUTES,
         *routes_checkout.ROUTES,
         *routes_billing.ROUTES,
         *routes_payments.ROUTES,
         *routes_events.ROUTES,
         *routes_events.CATCH_ALL,
         *routes_sim.ROUTES,
+        *routes_sim_config.ROUTES,
         *routes_sim_payments.ROUTES,
         *checkout_page.ROUTES,
         *portal_page.ROUTES,

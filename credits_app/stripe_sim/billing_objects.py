@@ -1,4 +1,4 @@
-"""Builders for invoices, invoice lines and invoice payments."""
+"""Builders for invoices and invoice payments."""
 
 from __future__ import annotations
 
@@ -8,49 +8,6 @@ from .ids import new_id
 from .objects import nulls
 
 Obj = dict[str, Any]
-
-
-def invoice_line(invoice_id: str, subscription: Obj, amount: int, period, **fields: Any) -> Obj:
-    """A `line_item` billing the subscription's (first) item; `fields` may set `proration`."""
-    item = subscription["items"]["data"][0]
-    price = fields.pop("price", item["price"])
-    proration = fields.pop("proration", False)
-    return {
-        "id": new_id("il_"),
-        "object": "line_item",
-        "amount": amount,
-        "currency": price["currency"],
-        "description": fields.pop("description", None),
-        "discount_amounts": [],
-        "discountable": True,
-        "discounts": [],
-        "invoice": invoice_id,
-        "livemode": False,
-        "metadata": {},
-        "parent": {
-            "type": "subscription_item_details",
-            "invoice_item_details": None,
-            "subscription_item_details": {
-                "invoice_item": None,
-                "proration": proration,
-                "proration_details": {"credited_items": None},
-                "subscription": subscription["id"],
-                "subscription_item": item["id"],
-            },
-        },
-        "period": {"end": period[1], "start": period[0]},
-        "pretax_credit_amounts": [],
-        "pricing": {
-            "type": "price_details",
-            "price_details": {"price": price["id"], "product": price["product"]},
-            "unit_amount_decimal": price["unit_amount_decimal"],
-        },
-        "quantity": item["quantity"],
-        "quantity_decimal": None,
-        "subscription": None,
-        "subtotal": amount,
-        "taxes": [],
-    }
 
 
 def invoice(now: int, invoice_id: str, customer: Obj, subscription: Obj, **fields: Any) -> Obj:
@@ -103,8 +60,6 @@ def invoice(now: int, invoice_id: str, customer: Obj, subscription: Obj, **field
         "payment_settings": nulls("default_mandate payment_method_options payment_method_types"),
         "post_payment_credit_notes_amount": 0,
         "pre_payment_credit_notes_amount": 0,
-        # Removed from the API in 2025-03-31; the subscription is in `parent` now.
-        "subscription": None,
         **nulls("application default_payment_method default_source description due_date"),
         **nulls("effective_at footer hosted_invoice_url invoice_pdf last_finalization_error"),
         **nulls("next_payment_attempt number on_behalf_of receipt_number"),

@@ -9,13 +9,19 @@ from .errors import StripeError, card_error
 
 @dataclass(frozen=True)
 class TestCard:
-    """A test card and its outcome; `code` is None for cards that succeed."""
+    """A test card and its outcome; `code` is None for cards that succeed.
+
+    `refund` is how refunds of its charges behave (Stripe's "Simulate an asynchronous
+    refund" test cards): `succeeded` at once, `pending` until they succeed later, or
+    `fails_later` (succeeded at first, failed later).
+    """
 
     number: str
     brand: str
     code: str | None = None
     decline_code: str | None = None
     message: str = ""
+    refund: str = "succeeded"
 
     @property
     def last4(self) -> str:
@@ -39,6 +45,8 @@ TEST_CARDS = {
         TestCard("4242424242424242", "visa"),
         TestCard("4000056655665556", "visa"),
         TestCard("5555555555554444", "mastercard"),
+        TestCard("4000000000007726", "visa", refund="pending"),
+        TestCard("4000000000005126", "visa", refund="fails_later"),
         TestCard("4000000000000002", "visa", "card_declined", "generic_decline", _DECLINED),
         TestCard(
             "4000000000009995",

@@ -43,12 +43,37 @@ def create_session(sim: Simulator, params: Params) -> Obj:
         success_url=params.get("success_url") or None,
         cancel_url=params.get("cancel_url") or None,
     )
+    subscription_data = as_dict(params.get("subscription_data"), "subscription_data")
+    _check_trial(sim, subscription_data, mode)
     store.session_lines[session["id"]] = lines
     store.session_options[session["id"]] = {
         "payment_intent_data": as_dict(params.get("payment_intent_data"), "payment_intent_data"),
-        "subscription_data": as_dict(params.get("subscription_data"), "subscription_data"),
+        "subscription_data": subscription_data,
     }
     return store.put(session)
+
+
+def trial_end(sim: Simulator, subscription_data: Obj) -> int | None:
+    """When a trial asked for in `subscription_data` ends, counted from now; None without."""
+    if subscription_data.get("trial_end") not in (None, ""):
+        return int(subscription_data["trial_end"])
+    days = subscription_data.get("trial_period_days")
+    return None if days in (None, "") else sim.store.now() + int(days) * 86_400
+
+
+def _check_trial(sim: Simulator, data: Obj, mode: str) -> None:
+    """Stripe's limits: 1 to 730 trial days, or a `trial_end` in the future."""
+    asked = [key for key in ("trial_period_days", "trial_end") if data.get(key) not in (None, "")]
+    if asked and mode != "subscription":
+        raise invalid("Trials are only available in `subscription` mode.", "subscription_data")
+    if "trial_period_days" in asked:
+        param = "subscription_data[trial_period_days]"
+        if as_int(data["trial_period_days"], param, minimum=1) > 730:
+            raise invalid("trial_period_days must be at most 730.", param=param)
+    if "trial_end" in asked:
+        param = "subscription_data[trial_end]"
+        if as_int(data["trial_end"], param) <= sim.store.now():
+            raise invalid("trial_end must be in the future.", param=param)
 
 
 def _check_customer(sim: Simulator, params: Params) -> None:

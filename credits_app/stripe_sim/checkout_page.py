@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from .checkout import trial_end
 from .checkout_payment import pay_session
 from .errors import StripeError
 from .formdata import decode_form
@@ -40,17 +41,23 @@ def _show(sim: Simulator, session_id: str, error: str = "", card: str = "") -> R
         session = sim.store.find(session_id)
         if session is None or session["object"] != "checkout.session":
             return message_page("Checkout not found", "This checkout link is not valid.")
+        # A payment posted to a finished session is refused (400) with the same explanation.
+        status = 400 if error else 200
         if session["status"] == "complete":
-            text = "Your payment was received. You can close this page."
-            return message_page("Payment complete", text, _success_url(session), "Continue")
+            text = "This checkout is already complete: it was paid, and cannot be paid again."
+            link = _success_url(session)
+            return message_page("Payment complete", text, link, "Continue", status)
         if session["status"] == "expired":
-            text = "This checkout session has expired. Start again from the site."
-            return message_page("Checkout expired", text, session["cancel_url"], "Go back")
+            text = "This checkout session has expired and cannot be paid. Start again."
+            return message_page("Checkout expired", text, session["cancel_url"], "Go back", status)
         lines = sim.store.session_lines.get(session_id, [])
         email = session["customer_email"]
         if session["customer"]:
             email = sim.store.get("customer", session["customer"])["email"] or email
-        body = _form(session, lines, email, error, card or _DEFAULT_CARD)
+        options = sim.store.session_options.get(session_id, {}).get("subscription_data", {})
+        ends = trial_end(sim, options)
+        days = None if ends is None else max(1, round((ends - sim.store.now()) / 86_400))
+        body = _form(session, lines, email, error, card or _DEFAULT_CARD, days)
         return page("Checkout", body, 402 if error else 200)
 
 
@@ -71,12 +78,14 @@ def _success_url(session: Obj) -> str | None:
     return url.replace("{CHECKOUT_SESSION_ID}", session["id"]) if url else None
 
 
-def _form(session: Obj, lines: list[Obj], email: str | None, error: str, card: str) -> str:
+def _form(session: Obj, lines: list[Obj], email: str | None, error: str, card: str, days):
     rows = "".join(_line_row(line) for line in lines)
     total = format_amount(session["amount_total"], session["currency"])
     subscription = session["mode"] == "subscription"
     interval = lines[0]["price"]["recurring"]["interval"] if subscription and lines else ""
     due = f"{total} / {interval}" if interval else total
+    if days:
+        due = f"{days} days free, then {due}"
     alert = f'<div class="alert" role="alert">{escape(error)}</div>' if error else ""
     delayed = (
         ""
@@ -97,9 +106,15 @@ def _form(session: Obj, lines: list[Obj], email: str | None, error: str, card: s
         '<input id="card" name="card" type="text" inputmode="numeric" autocomplete="cc-number" '
         f'value="{escape(card)}" placeholder="{_DEFAULT_CARD}">'
         f'<p class="muted">{_HINT}</p>{delayed}{alert}'
-        f'<button type="submit">{"Subscribe" if subscription else "Pay"} {escape(due)}</button>'
+        f'<button type="submit">{_verb(subscription, days)} {escape(due)}</button>'
         f"</form>{back}"
     )
+
+
+def _verb(subscription: bool, trial_days: int | None) -> str:
+    if trial_days:
+        return "Start trial:"
+    return "Subscribe" if subscription else "Pay"
 
 
 def _line_row(line: Obj) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from .async_payments import defer_settlement
 from .cards import TestCard, lookup
+from .checkout import trial_end
 from .errors import invalid
 from .objects import customer
 from .params import string_map
@@ -24,7 +25,8 @@ def pay_session(sim: Simulator, session_id: str, card_number: str, delayed: bool
     """
     session = sim.store.get("checkout.session", session_id)
     if session["status"] != "open":
-        raise invalid(f"This Checkout Session is {session['status']} and cannot be paid.")
+        already = "already complete" if session["status"] == "complete" else "expired"
+        raise invalid(f"This Checkout Session is {already} and cannot be paid.")
     if delayed and session["mode"] != "payment":
         raise invalid("Delayed payment is only simulated in payment mode.", param="delayed")
     card = lookup(card_number)
@@ -36,8 +38,11 @@ def pay_session(sim: Simulator, session_id: str, card_number: str, delayed: bool
     options = sim.store.session_options[session_id]["subscription_data"]
     metadata = string_map(options.get("metadata"))
     line = sim.store.session_lines[session_id][0]
-    sub, invoice = start_subscription(sim, buyer, line, metadata)
-    return _complete(sim, session, buyer, "paid", subscription=sub["id"], invoice=invoice["id"])
+    ends = trial_end(sim, options)
+    sub, invoice = start_subscription(sim, buyer, line, metadata, ends)
+    # A trial collects the card but charges nothing today.
+    status = "paid" if ends is None else "no_payment_required"
+    return _complete(sim, session, buyer, status, subscription=sub["id"], invoice=invoice["id"])
 
 
 def _pay_once(sim: Simulator, session: Obj, card: TestCard, delayed: bool) -> Obj:

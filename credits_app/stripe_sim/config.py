@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from .versions import CURRENT, SUPPORTED
+
 DEFAULT_API_BASE = "http://127.0.0.1:12111"
-DEFAULT_API_VERSION = "2026-10-28.endive"
+DEFAULT_API_VERSION = CURRENT
+PRORATION_BEHAVIORS = ("create_prorations", "none", "always_invoice")
 # Backoff like Stripe's, compressed to ~9 minutes so a restarting dev app catches up.
 DEFAULT_RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
@@ -56,7 +59,11 @@ class SimConfig:
         delivery_workers: Concurrent deliveries; 1 keeps events in order.
         async_settle_seconds: Real seconds after which a delayed payment settles by itself
             (0 waits for `/settle` or the test clock).
-        api_version: Value of `api_version` on events.
+        api_version: The version webhook events are rendered in, like a webhook endpoint's
+            (one of `versions.SUPPORTED`); API responses follow each request's
+            `Stripe-Version` header instead.
+        portal_proration_behavior: What the portal's plan and quantity changes pass as
+            `proration_behavior` (Stripe's portal default is `create_prorations`).
     """
 
     api_base: str = DEFAULT_API_BASE
@@ -68,6 +75,7 @@ class SimConfig:
     delivery_workers: int = 1
     async_settle_seconds: float = 10.0
     api_version: str = DEFAULT_API_VERSION
+    portal_proration_behavior: str = "create_prorations"
 
     @property
     def host(self) -> str:
@@ -101,8 +109,11 @@ class SimConfig:
         Returns:
             A config honouring `STRIPE_API_BASE`, `STRIPE_WEBHOOK_SECRET`,
             `STRIPE_SIM_FORWARD_TO`, `STRIPE_SECRET_KEY`, `STRIPE_SIM_RETRY_DELAYS`,
-            `STRIPE_SIM_DELIVERY_TIMEOUT`, `STRIPE_SIM_DELIVERY_WORKERS` and
-            `STRIPE_SIM_ASYNC_SETTLE_SECONDS`.
+            `STRIPE_SIM_DELIVERY_TIMEOUT`, `STRIPE_SIM_DELIVERY_WORKERS`,
+            `STRIPE_SIM_ASYNC_SETTLE_SECONDS` and `STRIPE_SIM_API_VERSION`.
+
+        Raises:
+            ValueError: When `STRIPE_SIM_API_VERSION` is not a supported version.
         """
         env = os.environ if environ is None else environ
         config = cls(
@@ -120,4 +131,11 @@ class SimConfig:
             config.delivery_workers = int(env["STRIPE_SIM_DELIVERY_WORKERS"])
         if env.get("STRIPE_SIM_ASYNC_SETTLE_SECONDS"):
             config.async_settle_seconds = float(env["STRIPE_SIM_ASYNC_SETTLE_SECONDS"])
+        if env.get("STRIPE_SIM_API_VERSION"):
+            config.api_version = env["STRIPE_SIM_API_VERSION"]
+            if config.api_version not in SUPPORTED:
+                raise ValueError(
+                    f"STRIPE_SIM_API_VERSION={config.api_version} is not supported; use one "
+                    f"of {', '.join(SUPPORTED)}"
+                )
         return config

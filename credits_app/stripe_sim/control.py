@@ -47,7 +47,11 @@ class SimControl:
         return self.call("POST", "/_sim/reset")
 
     def configure(self, **settings: Any) -> Obj:
-        """Change `forward_to`, `webhook_secret` or `retry_delays`."""
+        """Change settings (see `POST /_sim/config`); unknown values answer 400.
+
+        Settings: `forward_to`, `webhook_secret`, `retry_delays`, `delivery_workers`,
+        `async_settle_seconds`, `api_version` (events' version), `portal_proration_behavior`.
+        """
         return self.call("POST", "/_sim/config", settings)
 
     def pay(self, session_id: str, card: str = "4242424242424242", delayed: bool = False) -> Obj:
@@ -72,14 +76,50 @@ class SimControl:
         """Choose the card a customer's renewals are charged to."""
         return self.call("POST", f"/_sim/customers/{customer_id}/card", {"card": card})
 
-    def dispute(self, charge_id: str, amount: int | None = None) -> Obj:
-        """Open a dispute on a charge (or a payment intent's charge)."""
-        body = {} if amount is None else {"amount": amount}
+    def dispute(
+        self,
+        charge_id: str,
+        amount: int | None = None,
+        inquiry: bool = False,
+        prevented: bool = False,
+    ) -> Obj:
+        """Dispute a charge (or a payment intent's charge); returns the dispute.
+
+        A chargeback by default; with `inquiry` no money moves until `escalate`; with
+        `prevented` (Visa RDR) it is settled by a refund of `amount`.
+        """
+        body: Obj = {"inquiry": inquiry, "prevented": prevented}
+        if amount is not None:
+            body["amount"] = amount
         return self.call("POST", f"/_sim/charges/{charge_id}/dispute", body)
 
+    def escalate(self, dispute_id: str) -> Obj:
+        """Turn an inquiry into a chargeback (the same dispute, funds withdrawn)."""
+        return self.call("POST", f"/_sim/disputes/{dispute_id}/escalate")
+
     def close_dispute(self, dispute_id: str, status: str) -> Obj:
-        """Close a dispute as `won` or `lost`."""
+        """Close a dispute as `won` or `lost` (an inquiry closes as `warning_closed`)."""
         return self.call("POST", f"/_sim/disputes/{dispute_id}/close", {"status": status})
+
+    def fail_refund(self, refund_id: str) -> Obj:
+        """Make a pending or succeeded refund fail now; returns the refund."""
+        return self.call("POST", f"/_sim/refunds/{refund_id}/fail")
+
+    def succeed_refund(self, refund_id: str) -> Obj:
+        """Make a pending refund succeed now; returns the refund."""
+        return self.call("POST", f"/_sim/refunds/{refund_id}/succeed")
+
+    def requests(self, path_prefix: str | None = None) -> list[Obj]:
+        """Every `/v1` request received (under `path_prefix`), oldest first.
+
+        Each has `id`, `method`, `path`, `params` (decoded), `stripe_version`,
+        `idempotency_key`, `status` and `time` (the simulated clock).
+        """
+        query = {"path_prefix": path_prefix} if path_prefix else None
+        response = self._http.get("/_sim/requests", params=query)
+        if response.status_code >= 400:
+            raise SimControlError(response.status_code, response.json())
+        return response.json()["data"]
 
     def resend(self, event_id: str) -> Obj:
         """Deliver an event again."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .billing import pay_invoice
+from .collection import pay_invoice
 from .errors import StripeError, invalid
 from .simulator import Simulator
 

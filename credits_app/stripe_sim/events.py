@@ -12,7 +12,9 @@ from typing import Any
 from .config import SimConfig
 from .delivery import DeliveryWorker
 from .ids import new_id
+from .legacy_shapes import render_event_data
 from .store import Store
+from .versions import event_types
 
 Obj = dict[str, Any]
 
@@ -43,8 +45,12 @@ class EventLog:
         self._config = config
         self._delivery = delivery
 
-    def emit(self, event_type: str, obj: Obj, previous: Obj | None = None) -> Obj:
-        """Record an event carrying a snapshot of `obj` and queue it for delivery.
+    def emit(self, event_type: str, obj: Obj, previous: Obj | None = None) -> Obj | None:
+        """Record the event(s) a change causes, as a snapshot of `obj`, and queue delivery.
+
+        Like a webhook endpoint, the event is rendered in the configured `api_version`, once,
+        when it happens; some versions send another event type, or none (see
+        `versions.event_types`).
 
         Args:
             event_type: E.g. `"invoice.paid"`.
@@ -52,8 +58,15 @@ class EventLog:
             previous: `previous_attributes` for `*.updated` events.
 
         Returns:
-            The stored event.
+            The (last) stored event, or None when this version sends none.
         """
+        version = self._config.api_version
+        event = None
+        for kind in event_types(event_type, obj, version):
+            event = self._record(kind, obj, previous, version)
+        return event
+
+    def _record(self, event_type: str, obj: Obj, previous: Obj | None, version: str) -> Obj:
         data: Obj = {"object": copy.deepcopy(obj)}
         if previous is not None:
             data["previous_attributes"] = copy.deepcopy(previous)
@@ -61,9 +74,9 @@ class EventLog:
         event = {
             "id": new_id("evt_"),
             "object": "event",
-            "api_version": self._config.api_version,
+            "api_version": version,
             "created": self._store.now(),
-            "data": data,
+            "data": render_event_data(data, version, self._store),
             "livemode": False,
             "pending_webhooks": 1 if forward_to else 0,
             "request": dict(_current_request.get() or _NO_REQUEST),

@@ -65,11 +65,13 @@ def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status)
 
 
-def message_page(title: str, text: str, link: str | None = None, label: str = "Continue"):
+def message_page(
+    title: str, text: str, link: str | None = None, label: str = "Continue", status: int = 200
+):
     """A page with a heading, a sentence and an optional link button."""
     button = f'<a class="button" href="{escape(link)}">{escape(label)}</a>' if link else ""
     body = f'<div class="card"><h1>{escape(title)}</h1><p>{escape(text)}</p>{button}</div>'
-    return page(title, body)
+    return page(title, body, status)
 
 
 def date(timestamp: int | None) -> str:

@@ -6,12 +6,14 @@ import copy
 from typing import Any
 
 from .async_payments import settle_pending
-from .billing import Line, collect_invoice, describe, draft_invoice, set_cycle
+from .billing import Line, describe, draft_invoice, set_cycle
+from .collection import collect_invoice
 from .errors import invalid
+from .refunds import settle_pending_refunds
 from .simulator import Simulator
 
 Obj = dict[str, Any]
-_BILLED_STATUSES = ("active", "past_due")
+_BILLED_STATUSES = ("active", "past_due", "trialing")
 MAX_ADVANCE = 10 * 366 * 86_400
 
 
@@ -26,8 +28,8 @@ def advance_clock(sim: Simulator, seconds: int) -> Obj:
         seconds: How far to move (must not be negative).
 
     Returns:
-        A summary: the new `now`, and what `renewed`, was `canceled`, `expired_sessions`
-        and `settled_sessions` (delayed payments).
+        A summary: the new `now`, and what `renewed`, was `canceled`, `expired_sessions`,
+        `settled_sessions` (delayed payments) and `settled_refunds`.
     """
     if seconds < 0:
         raise invalid("The test clock can only move forward.", param="seconds")
@@ -49,6 +51,8 @@ def advance_clock(sim: Simulator, seconds: int) -> Obj:
     summary["expired_sessions"] = _expire_sessions(sim)
     # Bank debits take days; any move of the clock lets the delayed payments land.
     summary["settled_sessions"] = settle_pending(sim)
+    # Likewise refunds that were going to succeed or fail "some time later".
+    summary["settled_refunds"] = settle_pending_refunds(sim)
     summary["now"] = store.now()
     return summary
 
@@ -70,14 +74,19 @@ def _end_at_period_end(sim: Simulator, sub: Obj) -> str:
 
 
 def _renew(sim: Simulator, sub: Obj) -> Obj:
-    """Start the next period and bill it (`billing_reason: subscription_cycle`)."""
+    """Start the next period and bill it (`billing_reason: subscription_cycle`).
+
+    The pending invoice items (prorations) come first on that invoice. A trial that ends
+    is billed the same way and becomes `active` once paid.
+    """
     item = sub["items"]["data"][0]
     previous: Obj = {"items": copy.deepcopy(sub["items"]), "latest_invoice": sub["latest_invoice"]}
     ended = (item["current_period_start"], item["current_period_end"])
     anchor, cycle = sim.store.billing_anchor[sub["id"]]
     period = set_cycle(sim, sub, anchor, cycle + 1)
     amount = item["price"]["unit_amount"] * item["quantity"]
-    line = Line(amount, period, item["price"], describe(sim, item["price"], item["quantity"]))
+    text = describe(sim, item["price"], item["quantity"])
+    line = Line(amount, period, item["price"], text, item["quantity"])
     draft = draft_invoice(sim, sub, "subscription_cycle", [line], ended)
     paid = collect_invoice(sim, draft)
     new_status = "active" if paid else "past_due"

@@ -1,4 +1,4 @@
-"""`/v1/subscriptions`, `/v1/invoices` and `/v1/invoice_payments`."""
+"""`/v1/subscriptions`, `/v1/invoices`, `/v1/invoice_payments` and `/v1/invoiceitems`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 from .dunning import retry_invoice
 from .handlers import retrieve
 from .listing import filtered, paginate
-from .params import Params, as_dict
+from .params import Params, as_bool, as_dict
 from .simulator import Simulator
-from .subscriptions import cancel_subscription, update_subscription
+from .subscription_updates import update_subscription
+from .subscriptions import cancel_subscription
 from .web import api_route
 
 Obj = dict[str, Any]
@@ -72,6 +73,16 @@ def list_invoice_payments(sim: Simulator, params: Params, path: dict[str, str]) 
     return paginate(found, params, "/v1/invoice_payments")
 
 
+def list_invoice_items(sim: Simulator, params: Params, path: dict[str, str]) -> Obj:
+    """`GET /v1/invoiceitems` by `customer`, `invoice` and `pending` (not yet invoiced)."""
+    del path
+    found = filtered(sim.store.all("invoiceitem"), params, {"customer": str, "invoice": str})
+    if params.get("pending") not in (None, ""):
+        wanted = as_bool(params["pending"], "pending")
+        found = [i for i in found if (i["invoice"] is None) == wanted]
+    return paginate(found, params, "/v1/invoiceitems")
+
+
 ROUTES = [
     api_route("/v1/subscriptions", list_subscriptions),
     api_route("/v1/subscriptions/{id}", retrieve("subscription")),
@@ -82,5 +93,7 @@ ROUTES = [
     api_route("/v1/invoices/{id}/lines", invoice_lines),
     api_route("/v1/invoices/{id}/pay", pay, "POST"),
     api_route("/v1/invoice_payments", list_invoice_payments),
+    api_route("/v1/invoiceitems", list_invoice_items),
+    api_route("/v1/invoiceitems/{id}", retrieve("invoiceitem")),
     api_route("/v1/invoice_payments/{id}", retrieve("invoice_payment")),
 ]

@@ -5,14 +5,18 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .errors import unrecognized_url
+from .formdata import decode_form
 from .handlers import retrieve
+from .ids import new_id
 from .listing import paginate
 from .params import Params, as_dict, as_int
+from .request_log import log_request
 from .simulator import Simulator
 from .web import api_route
 
@@ -47,9 +51,18 @@ def list_events(sim: Simulator, params: Params, path: dict[str, str]) -> Obj:
 
 
 async def unknown(request: Request) -> JSONResponse:
-    """Any other `/v1` path: Stripe's 404 `Unrecognized request URL`."""
+    """Any other `/v1` path: Stripe's 404 `Unrecognized request URL` (logged like the rest)."""
     error = unrecognized_url(request.method, request.url.path)
+    params = decode_form(request.url.query)
+    params.update(decode_form((await request.body()).decode("utf-8", "replace")))
+    await run_in_threadpool(_log, request, params, error.status)
     return JSONResponse(error.to_dict(), error.status)
+
+
+def _log(request: Request, params: Params, status: int) -> None:
+    sim: Simulator = request.app.state.sim
+    with sim.lock:
+        log_request(sim.store, request, params, status, new_id("req_", 14))
 
 
 ROUTES = [

@@ -6,7 +6,7 @@ from typing import Any
 
 from .handlers import list_of, retrieve
 from .params import Params
-from .payments import create_refund
+from .refunds import create_refund
 from .simulator import Simulator
 from .web import api_route
 

@@ -7,6 +7,8 @@ from typing import Any
 from .errors import invalid
 from .params import as_int
 from .renewals import advance_clock
+from .request_log import logged_requests
+from .routes_sim_config import seconds
 from .sim_web import sim_route
 from .simulator import Simulator
 
@@ -17,65 +19,6 @@ def health(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
     """`GET /_sim/health`."""
     del body, path
     return {"ok": True, "now": sim.store.now(), "api_base": sim.config.api_base}
-
-
-def show_config(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
-    """`GET /_sim/config`: where events go and how they are signed."""
-    del body, path
-    config = sim.config
-    return {
-        "api_base": config.api_base,
-        "forward_to": config.forward_to,
-        "webhook_secret": config.webhook_secret,
-        "retry_delays": list(config.retry_delays),
-        "delivery_workers": config.delivery_workers,
-        "async_settle_seconds": config.async_settle_seconds,
-        "api_version": config.api_version,
-    }
-
-
-def change_config(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
-    """`POST /_sim/config`: change delivery settings; they apply to the next event or attempt.
-
-    Fields, all optional: `forward_to`, `webhook_secret`, `retry_delays`, `delivery_workers`,
-    `async_settle_seconds`.
-    """
-    config = sim.config
-    if "forward_to" in body:
-        config.forward_to = _text(body["forward_to"], "forward_to")
-    if body.get("webhook_secret"):
-        config.webhook_secret = _text(body["webhook_secret"], "webhook_secret")
-    if "retry_delays" in body:
-        config.retry_delays = _delays(body["retry_delays"])
-    if "async_settle_seconds" in body:
-        config.async_settle_seconds = _seconds(body["async_settle_seconds"], "async_settle_seconds")
-    if "delivery_workers" in body:
-        config.delivery_workers = as_int(body["delivery_workers"], "delivery_workers", minimum=1)
-        sim.delivery.start()
-    return show_config(sim, body, path)
-
-
-def _text(value: Any, param: str) -> str:
-    if value is not None and not isinstance(value, str):
-        raise invalid(f"{param} must be a string.", param)
-    return value or ""
-
-
-def _delays(value: Any) -> tuple[float, ...]:
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple):
-        raise invalid("retry_delays must be a list of seconds.", "retry_delays")
-    return tuple(_seconds(item, "retry_delays") for item in items if str(item).strip())
-
-
-def _seconds(value: Any, param: str) -> float:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise invalid(f"{param} must be a number of seconds.", param) from None
-    if not seconds >= 0:
-        raise invalid(f"{param} must not be negative.", param)
-    return seconds
 
 
 def reset(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
@@ -104,6 +47,13 @@ def resend(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
     return sim.events.deliver(event, url)
 
 
+def requests(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
+    """`GET /_sim/requests[?path_prefix=/v1/checkout]`: logged `/v1` requests, oldest first."""
+    del path
+    prefix = str(body.get("path_prefix") or "")
+    return {"object": "list", "data": logged_requests(sim.store, prefix)}
+
+
 def deliveries(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
     """`GET /_sim/deliveries[?event=evt_...]`: deliveries with their attempts, oldest first."""
     del path
@@ -118,7 +68,7 @@ def wait(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
     """
     del path
     event_id = body.get("event") or None
-    timeout = min(_seconds(body.get("timeout", 10), "timeout"), 300.0)
+    timeout = min(seconds(body.get("timeout", 10), "timeout"), 300.0)
     drained = sim.delivery.wait(timeout, event_id)
     summaries = sim.delivery.summaries(event_id)
     return {
@@ -131,8 +81,7 @@ def wait(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
 
 ROUTES = [
     sim_route("/_sim/health", health, "GET", locked=False),
-    sim_route("/_sim/config", show_config, "GET"),
-    sim_route("/_sim/config", change_config),
+    sim_route("/_sim/requests", requests, "GET"),
     sim_route("/_sim/reset", reset),
     sim_route("/_sim/test_clock/advance", advance),
     sim_route("/_sim/events/{id}/resend", resend),

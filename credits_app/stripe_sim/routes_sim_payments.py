@@ -1,4 +1,4 @@
-"""`/_sim/*` helpers that act as the customer or the bank: pay, settle, cards, disputes."""
+"""`/_sim/*` helpers acting as the customer or the bank: pay, settle, cards, disputes, refunds."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from . import checkout_page
 from .async_payments import settle_session
 from .cards import lookup
 from .checkout_payment import pay_session
+from .disputes import close_dispute, escalate_dispute, open_dispute
 from .params import as_bool, required
-from .payments import close_dispute, open_dispute
+from .refunds import settle_refund
 from .sim_web import sim_endpoint, sim_route
 from .simulator import Simulator
 
@@ -54,13 +55,32 @@ def set_card(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
 
 
 def dispute(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
-    """`POST /_sim/charges/{id}/dispute` `{"amount": n, "reason": ...}` (a `ch_` or `pi_` id)."""
+    """`POST /_sim/charges/{id}/dispute` (a `ch_` or `pi_` id).
+
+    Body: `{"amount": n?, "reason": "fraudulent"?, "inquiry": false, "prevented": false}`.
+    """
     return open_dispute(sim, path["id"], body)
 
 
+def escalate(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
+    """`POST /_sim/disputes/{id}/escalate`: an inquiry becomes a chargeback."""
+    del body
+    return escalate_dispute(sim, path["id"])
+
+
 def close(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
-    """`POST /_sim/disputes/{id}/close` `{"status": "won"|"lost"}`."""
+    """`POST /_sim/disputes/{id}/close` `{"status": "won"|"lost"|"warning_closed"}`."""
     return close_dispute(sim, path["id"], str(required(body, "status")))
+
+
+def refund_outcome(outcome: str):
+    """`POST /_sim/refunds/{id}/succeed` or `/fail`: finish a refund now."""
+
+    def handler(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
+        del body
+        return settle_refund(sim, path["id"], outcome)
+
+    return handler
 
 
 ROUTES = [
@@ -68,5 +88,8 @@ ROUTES = [
     sim_route("/_sim/checkout/sessions/{id}/settle", settle),
     sim_route("/_sim/customers/{id}/card", set_card),
     sim_route("/_sim/charges/{id}/dispute", dispute),
+    sim_route("/_sim/disputes/{id}/escalate", escalate),
     sim_route("/_sim/disputes/{id}/close", close),
+    sim_route("/_sim/refunds/{id}/succeed", refund_outcome("succeeded")),
+    sim_route("/_sim/refunds/{id}/fail", refund_outcome("failed")),
 ]

@@ -19,6 +19,8 @@ PREFIX_KINDS = {
     "sub_": "subscription",
     "in_": "invoice",
     "inpay_": "invoice_payment",
+    "ii_": "invoiceitem",
+    "cbtxn_": "customer_balance_transaction",
     "re_": "refund",
     "dp_": "dispute",
     "bps_": "billing_portal.session",
@@ -47,6 +49,10 @@ class Store:
         billing_anchor: Per subscription id, `(anchor, cycle)` used to compute periods.
         pending_settlements: Per checkout session id with a delayed payment processing,
             `(card number, expected outcome)`.
+        charge_cards: The test card number each charge was paid with.
+        refund_outcomes: Per refund id that will still change, how it ends (`succeeded`
+            or `failed`).
+        requests: The `/v1` request log, oldest first.
         idempotency: Cached responses per `Idempotency-Key`, oldest first, at most
             `IDEMPOTENCY_CACHE_SIZE` (Stripe keeps keys for 24 hours; load tests send many).
     """
@@ -64,7 +70,10 @@ class Store:
         self.cards: dict[str, str] = {}
         self.billing_anchor: dict[str, tuple[int, int]] = {}
         self.pending_settlements: dict[str, tuple[str, str]] = {}
+        self.charge_cards: dict[str, str] = {}
+        self.refund_outcomes: dict[str, str] = {}
         self.idempotency: dict[str, tuple[str, int, bytes]] = {}
+        self.requests: list[dict[str, Any]] = []
         self.clock.reset()
 
     def now(self) -> int:

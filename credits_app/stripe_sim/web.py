@@ -20,8 +20,11 @@ from .events import api_request
 from .expand import render
 from .formdata import decode_form
 from .ids import new_id
+from .legacy_shapes import render as render_version
 from .params import Params, check_scalars, expand_paths
+from .request_log import log_request
 from .simulator import Simulator
+from .versions import check_request_version
 
 logger = logging.getLogger(__name__)
 
@@ -72,38 +75,62 @@ def api_key(authorization: str | None) -> str:
 def _respond(request: Request, handler: Handler, body: str) -> Response:
     sim: Simulator = request.app.state.sim
     request_id = new_id("req_", 14)
-    headers = {"Request-Id": request_id, "Stripe-Version": sim.config.api_version}
-    try:
-        api_key(request.headers.get("authorization"))
-    except StripeError as exc:
-        return _json(_encode(exc.to_dict()), exc.status, headers)
-    key = request.headers.get("idempotency-key") if request.method == "POST" else None
-    fingerprint = f"{request.method} {request.url.path}\n{body}"
+    params = decode_form(request.url.query)
+    params.update(decode_form(body))
+    # Without a Stripe-Version header Stripe answers in the account's default version.
+    version = request.headers.get("stripe-version") or sim.config.api_version
+    headers = {"Request-Id": request_id, "Stripe-Version": version}
     with sim.lock:
-        cached = sim.store.idempotency.get(key) if key else None
-        if cached is not None:
-            if cached[0] != fingerprint:
-                error = idempotency_mismatch(key or "")
-                return _json(_encode(error.to_dict()), error.status, headers)
-            headers.update({"Idempotency-Key": key or "", "Idempotent-Replayed": "true"})
-            return _json(cached[2], cached[1], headers)
-        status, content = _execute(sim, request, handler, body, request_id, key)
-        if key and status < 500:
-            sim.store.remember(key, (fingerprint, status, content))
-            headers["Idempotency-Key"] = key
+        status, content = _answer(sim, request, handler, body, params, headers)
+        log_request(sim.store, request, params, status, request_id)
     return _json(content, status, headers)
 
 
+def _answer(
+    sim: Simulator,
+    request: Request,
+    handler: Handler,
+    body: str,
+    params: Params,
+    headers: dict[str, str],
+) -> tuple[int, bytes]:
+    """Authenticate, replay an idempotent answer or run the handler; `(status, body)`."""
+    try:
+        api_key(request.headers.get("authorization"))
+        check_request_version(headers["Stripe-Version"])
+    except StripeError as exc:
+        return exc.status, _encode(exc.to_dict())
+    key = request.headers.get("idempotency-key") if request.method == "POST" else None
+    fingerprint = f"{request.method} {request.url.path}\n{body}"
+    cached = sim.store.idempotency.get(key) if key else None
+    if cached is not None:
+        if cached[0] != fingerprint:
+            error = idempotency_mismatch(key or "")
+            return error.status, _encode(error.to_dict())
+        headers.update({"Idempotency-Key": key or "", "Idempotent-Replayed": "true"})
+        return cached[1], cached[2]
+    status, content = _execute(sim, request, handler, params, headers, key)
+    if key and status < 500:
+        sim.store.remember(key, (fingerprint, status, content))
+        headers["Idempotency-Key"] = key
+    return status, content
+
+
 def _execute(
-    sim: Simulator, request: Request, handler: Handler, body: str, request_id: str, key: str | None
+    sim: Simulator,
+    request: Request,
+    handler: Handler,
+    params: Params,
+    headers: dict[str, str],
+    key: str | None,
 ) -> tuple[int, bytes]:
     try:
-        params = decode_form(request.url.query)
-        params.update(decode_form(body))
         check_scalars(params)
-        with api_request(request_id, key):
+        with api_request(headers["Request-Id"], key):
             result = handler(sim, params, dict(request.path_params))
-        payload, status = render(sim.store, result, expand_paths(params)), 200
+        expanded = render(sim.store, result, expand_paths(params))
+        payload = render_version(expanded, headers["Stripe-Version"], sim.store)
+        status = 200
     except StripeError as exc:
         payload, status = exc.to_dict(), exc.status
     except Exception as exc:  # a simulator bug must still answer in Stripe's shape

@@ -16,6 +16,7 @@ from credits_app.stripe_sim.control import SimControl
 from credits_app.stripe_sim.testing import RunningSimulator, start_in_thread
 
 WEBHOOK_SECRET = "whsec_sim_tests"
+CURRENT_VERSION = "2026-10-28.endive"
 FAST_RETRIES = [0.05, 0.1, 0.2]
 
 
@@ -121,13 +122,16 @@ def stripe_sim(_sim_server: RunningSimulator, receiver: Receiver) -> RunningSimu
     # A delivery from the previous test may still be in flight; let it land before clearing.
     control.wait_for_deliveries()
     receiver.clear()
-    # Delayed payments settle only when a test says so (`settle` or the clock).
+    # Delayed payments settle only when a test says so (`settle` or the clock); settings
+    # survive a reset, so the ones a test may change are set back here.
     control.configure(
         forward_to=receiver.url,
         webhook_secret=WEBHOOK_SECRET,
         retry_delays=FAST_RETRIES,
         delivery_workers=1,
         async_settle_seconds=0,
+        api_version=CURRENT_VERSION,
+        portal_proration_behavior="create_prorations",
     )
     control.close()
     return _sim_server

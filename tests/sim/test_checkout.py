@@ -181,3 +181,49 @@ def test_expired_session_cannot_be_paid(client, sim, receiver):
 
     assert expired.status == "expired"
     assert receiver.types() == ["customer.created", "checkout.session.expired"]
+
+
+def test_sessions_are_listed_by_customer_and_status(client, sim):
+    mine, other = _customer(client), _customer(client)
+    paid = _pack_session(client, mine.id)
+    sim.pay(paid.id)
+    expired = _pack_session(client, mine.id)
+    client.v1.checkout.sessions.expire(expired.id)
+    still_open = _pack_session(client, mine.id)
+    _pack_session(client, other.id)
+
+    by_customer = client.v1.checkout.sessions.list({"customer": mine.id})
+    open_ones = client.v1.checkout.sessions.list({"customer": mine.id, "status": "open"})
+    expired_ones = client.v1.checkout.sessions.list({"status": "expired"})
+
+    assert [s.id for s in by_customer.data] == [still_open.id, expired.id, paid.id]
+    assert [s.id for s in open_ones.data] == [still_open.id]
+    assert [s.id for s in expired_ones.data] == [expired.id]
+
+
+def test_a_finished_session_cannot_be_paid_by_the_helper_or_the_page(client, sim, stripe_sim):
+    completed = _pack_session(client, _customer(client).id)
+    sim.pay(completed.id)
+    expired = _pack_session(client, _customer(client).id)
+    client.v1.checkout.sessions.expire(expired.id)
+
+    answers = {}
+    for session in (completed, expired):
+        with pytest.raises(SimControlError) as caught:
+            sim.pay(session.id)
+        answers[session.id] = caught.value
+    page = httpx.post(
+        f"{stripe_sim.url}/_sim/checkout/sessions/{expired.id}/pay",
+        data={"card": "4242 4242 4242 4242"},
+    )
+
+    assert answers[completed.id].status == 400
+    assert answers[completed.id].body["error"]["message"] == (
+        "This Checkout Session is already complete and cannot be paid."
+    )
+    assert answers[expired.id].body["error"]["message"] == (
+        "This Checkout Session is expired and cannot be paid."
+    )
+    assert page.status_code == 400
+    assert "This checkout session has expired and cannot be paid." in page.text
+    assert client.v1.checkout.sessions.retrieve(expired.id).status == "expired"

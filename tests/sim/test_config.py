@@ -49,3 +49,5 @@ def test_config_helper_shows_the_live_settings(sim, receiver):
     assert shown["forward_to"] == receiver.url
     assert shown["webhook_secret"] == "whsec_sim_tests"
     assert shown["delivery_workers"] == 1 and shown["async_settle_seconds"] == 0
+    assert shown["api_version"] == "2026-10-28.endive"
+    assert shown["portal_proration_behavior"] == "create_prorations"
