@@ -49,6 +49,7 @@ def make_event(user_id: int, tag: str, n: int) -> bytes:
         "customer": None,
         "metadata": {"user_id": str(user_id), "price_id": PRICE_ID},
         "payment_intent": f"pi_bench_{tag}_{n}",
+        "amount_subtotal": 1000,
         "amount_total": 1000,
         "currency": "usd",
     }

@@ -16,6 +16,9 @@ from credits_app.settings import get_settings
 # Seconds a SQLite writer waits for the lock before giving up with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = {"credits_read_only": True}
+# Each statement is its own transaction: for reads made between calls to Stripe, so no
+# transaction (and no lock or snapshot) stays open while Stripe answers.
+PER_STATEMENT = {"credits_per_statement": True}
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -39,7 +42,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
-        read_only = conn.get_execution_options().get("credits_read_only", False)
+        options = conn.get_execution_options()
+        if options.get("credits_per_statement"):
+            return  # the driver is in autocommit mode: every statement stands alone
+        read_only = options.get("credits_read_only", False)
         conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
@@ -97,6 +103,21 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
     """Yield a session for reads only; on SQLite it does not take the write lock."""
     bind = (engine or get_engine()).execution_options(**READ_ONLY)
     with Session(bind, expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def per_statement_session(engine: Engine | None = None) -> Iterator[Session]:
+    """Yield a session for reads where each statement commits on its own.
+
+    Use it for reads interleaved with network calls (Stripe): nothing stays open between
+    statements. Never write through it.
+    """
+    engine = engine or get_engine()
+    options = dict(PER_STATEMENT)
+    if engine.dialect.name != "sqlite":
+        options["isolation_level"] = "AUTOCOMMIT"
+    with Session(engine.execution_options(**options), expire_on_commit=False) as session:
         yield session
 
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     stripe_price_enterprise: str | None = _price_field("ENTERPRISE")
     stripe_price_monthly: str | None = _price_field("MONTHLY")
     stripe_price_yearly: str | None = _price_field("YEARLY")
+    # Credits for a plan's free trial, granted once per user when the trial's $0 invoice is
+    # paid. 0 (the default) grants nothing: credits follow money.
+    trial_credits: int = Field(default=0, ge=0, le=1_000_000_000)
 
     rate_limit_spend_per_minute: int = Field(default=0, ge=0)
     max_request_bytes: int = Field(default=65_536, ge=1024)

@@ -12,7 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlmodel import Session
 
 from credits_app.db import get_engine, read_session
-from credits_app.services.errors import InvalidRequest, Unauthorized, Unavailable
+from credits_app.services.errors import Forbidden, InvalidRequest, Unauthorized, Unavailable
 from credits_app.services.tokens import AccessClaims, verify_access_token
 from credits_app.settings import Settings, get_settings
 
@@ -57,6 +57,26 @@ def bearer_claims(
     return verify_access_token(credentials.credentials)
 
 
+# The feature a token must name to buy credits or open the billing portal: a token minted
+# for an AI feature must not be able to spend the user's money.
+BILLING_FEATURE = "billing"
+
+
+def billing_claims(claims: Annotated[AccessClaims, Depends(bearer_claims)]) -> AccessClaims:
+    """Verify the bearer token and require that it was minted for feature `billing`.
+
+    Raises:
+        Unauthorized: As `bearer_claims`.
+        Forbidden: When the token is for another feature.
+    """
+    if claims.feature != BILLING_FEATURE:
+        raise Forbidden(
+            f"this token is for feature {claims.feature!r}; billing needs a token for "
+            f"{BILLING_FEATURE!r}"
+        )
+    return claims
+
+
 def require_admin_key(
     settings: Annotated[Settings, Depends(current_settings)],
     key: Annotated[str | None, Security(admin_key_scheme)],
@@ -80,6 +100,7 @@ SettingsDep = Annotated[Settings, Depends(current_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 ClaimsDep = Annotated[AccessClaims, Depends(bearer_claims)]
+BillingClaimsDep = Annotated[AccessClaims, Depends(billing_claims)]
 AdminKeyDep = Annotated[None, Depends(require_admin_key)]
 
 

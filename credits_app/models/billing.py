@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from credits_app.models.base import UTCDateTime, utcnow
@@ -94,7 +94,12 @@ class StripePayment(SQLModel, table=True):
 
 
 class StripeEvent(SQLModel, table=True):
-    """A Stripe event id already processed; its primary key makes processing exactly-once."""
+    """A Stripe event id already processed; its primary key makes processing exactly-once.
+
+    `outcome` is `applied` when the event's effect was written (possibly none, e.g. a
+    repeated notice), or `ignored` when it was about something the app did not sell;
+    `detail` says why in a few words.
+    """
 
     __tablename__ = "stripe_event"
 
@@ -102,6 +107,83 @@ class StripeEvent(SQLModel, table=True):
     type: str = Field(sa_column=Column(String(128), nullable=False))
     stripe_created: int = Field(sa_column=Column(BigInteger, nullable=False))
     processed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    api_version: str | None = Field(default=None, sa_column=Column(String(32)))
+    outcome: str = Field(
+        default="applied", sa_column=Column(String(16), nullable=False, server_default="applied")
+    )
+    detail: str | None = Field(default=None, sa_column=Column(String(255)))
+
+
+class StripePurchase(SQLModel, table=True):
+    """A paid Checkout session or invoice: the money it billed and the credits that buys.
+
+    `credits` is the sum of its lines' credits and may be negative (a downgrade's unused
+    time); positive lines were granted as one entry, negative ones clawed back as one.
+    """
+
+    __tablename__ = "stripe_purchase"
+
+    id: str = Field(sa_column=Column(String(255), primary_key=True))
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("app_user.id"), nullable=False, index=True)
+    )
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    subscription_id: str | None = Field(default=None, sa_column=Column(String(255)))
+    payment_intent_id: str | None = Field(default=None, sa_column=Column(String(255)))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    amount_paid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    credits: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class StripePurchaseLine(SQLModel, table=True):
+    """One billed line of a purchase and the credits its own amount converts to.
+
+    `credits = floor(amount * included_credits / unit_amount)`: floor rounds a charge down
+    and a credit (negative amount) up in size, so rounding never favours the user.
+    """
+
+    __tablename__ = "stripe_purchase_line"
+    __table_args__ = (UniqueConstraint("purchase_id", "line_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    purchase_id: str = Field(
+        sa_column=Column(String(255), ForeignKey("stripe_purchase.id"), nullable=False)
+    )
+    line_ref: str = Field(sa_column=Column(String(255), nullable=False))
+    price_id: str | None = Field(default=None, sa_column=Column(String(255)))
+    quantity: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    unit_amount: int | None = Field(default=None, sa_column=Column(BigInteger))
+    included_credits: int | None = Field(default=None, sa_column=Column(BigInteger))
+    proration: bool = Field(default=False, nullable=False)
+    credits: int = Field(sa_column=Column(BigInteger, nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(String(255)))
+
+
+class StripeDispute(SQLModel, table=True):
+    """A dispute of a recorded payment: its last known status and the credits it holds back.
+
+    `credits` is what its withdrawn funds clawed back; it drops to 0 once they are
+    reinstated (won), when the clawback is given back.
+    """
+
+    __tablename__ = "stripe_dispute"
+
+    id: str = Field(sa_column=Column(String(255), primary_key=True))
+    payment_intent_id: str = Field(
+        sa_column=Column(
+            String(255),
+            ForeignKey("stripe_payment.payment_intent_id"),
+            nullable=False,
+            index=True,
+        )
+    )
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(sa_column=Column(String(32), nullable=False))
+    credits: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 class StripeRefund(SQLModel, table=True):

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from credits_app.models import CreditHold, EntryKind, HoldStatus
 from credits_app.services.accounts import accounts
+from credits_app.services.billing.money_checks import check_money
 from credits_app.services.holds.checks import holds_match_entries
 from credits_app.services.ledger import entries, usage
 
@@ -149,7 +150,9 @@ def check_ledger(*, session: Session) -> list[str]:
     held never exceeds the balance; each kind moves credits only its own way; each spend has
     exactly one matching usage event; held equals the total of active holds; each hold has
     one opening entry and, once resolved, one entry of its outcome, whose sums agree with
-    the hold's amount and captured credits.
+    the hold's amount and captured credits. Credits follow money (`check_money`): each
+    Stripe purchase granted exactly what its lines buy at their prices' rates, no Stripe
+    object granted twice, and refunds and disputes never took back more than it bought.
     """
     return (
         _account_totals(session)
@@ -158,4 +161,5 @@ def check_ledger(*, session: Session) -> list[str]:
         + _usage_matches_spends(session)
         + _holds_match_held(session)
         + holds_match_entries(session)
+        + check_money(session)
     )

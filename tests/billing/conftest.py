@@ -8,54 +8,26 @@ simulator.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 import stripe
-import uvicorn
 
-from credits_app.api.app import create_api
 from credits_app.services.billing import stripe_client
+from credits_app.services.billing.stripe_client import STRIPE_API_VERSION
 from credits_app.settings import get_settings
 from credits_app.stripe_sim.config import SimConfig
 from credits_app.stripe_sim.control import SimControl
 from credits_app.stripe_sim.testing import RunningSimulator, start_in_thread
 from tests.billing.support import ADMIN_KEY, WEBHOOK_SECRET, BillingWorld
+from tests.support.api_server import ApiServer, serve_api
+from tests.support.stripe_contract import validate_request_params
 
 FAST_RETRIES = [0.05, 0.1, 0.2]
-
-
-@dataclass
-class ApiServer:
-    """The app's FastAPI served by uvicorn in a thread."""
-
-    url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-
-def _serve_api() -> ApiServer:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    config = uvicorn.Config(create_api(), log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [listener]}, name="credits-api", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the API did not start on {url}")
-        time.sleep(0.01)
-    return ApiServer(url, server, thread)
+# Stripe renders webhook events in the endpoint's API version: every billing scenario runs in
+# today's version and in one from before 2025-03-31 ("basil"), where invoices differ most.
+API_VERSIONS = {"current": "2026-10-28.endive", "legacy": "2024-06-20"}
 
 
 @pytest.fixture(scope="session")
@@ -67,15 +39,25 @@ def _simulator() -> Iterator[RunningSimulator]:
 
 @pytest.fixture(scope="session")
 def _api_server() -> Iterator[ApiServer]:
-    served = _serve_api()
+    served = serve_api()
     yield served
-    served.server.should_exit = True
-    served.thread.join(5)
+    served.stop()
+
+
+@pytest.fixture(params=list(API_VERSIONS))
+def api_version(request) -> str:
+    """The API version the simulator renders webhook events in."""
+    return API_VERSIONS[request.param]
 
 
 @pytest.fixture
 def world(
-    app_settings, db_url, monkeypatch, _simulator: RunningSimulator, _api_server: ApiServer
+    app_settings,
+    db_url,
+    api_version,
+    monkeypatch,
+    _simulator: RunningSimulator,
+    _api_server: ApiServer,
 ) -> Iterator[BillingWorld]:
     """A reset simulator forwarding to the app, the app on a fresh database, and clients."""
     monkeypatch.setenv("STRIPE_API_BASE", _simulator.url)
@@ -91,16 +73,27 @@ def world(
         forward_to=f"{_api_server.url}/api/webhooks/stripe",
         webhook_secret=WEBHOOK_SECRET,
         retry_delays=FAST_RETRIES,
+        api_version=api_version,
     )
     client = stripe.StripeClient(
         "sk_test_billing_tests", base_addresses={"api": _simulator.url}, max_network_retries=0
     )
     http = httpx.Client(base_url=_api_server.url, timeout=30, follow_redirects=False)
-    world = BillingWorld(db_url, _api_server.url, control, client, http)
+    world = BillingWorld(db_url, _api_server.url, control, client, http, api_version)
     yield world
     # Let in-flight deliveries land before the database goes away.
     control.configure(forward_to="")
     control.wait_for_deliveries()
+    sent = control.requests()
     control.close()
     http.close()
     stripe_client._client.cache_clear()
+    # The contract on the way out: every request (the app's, and this test's own SDK calls)
+    # uses params the SDK's typed classes know, in the API version the app pins.
+    unknown = [
+        f"{r['method']} {r['path']}: {problem}"
+        for r in sent
+        for problem in validate_request_params(r["method"], r["path"], r["params"])
+    ]
+    assert unknown == [], unknown
+    assert {r["stripe_version"] for r in sent} <= {STRIPE_API_VERSION, None}

@@ -46,6 +46,12 @@ class BillingWorld:
     sim: SimControl
     stripe: stripe.StripeClient
     http: httpx.Client
+    api_version: str = "2026-10-28.endive"
+
+    @property
+    def legacy(self) -> bool:
+        """Whether events come in a version before 2025-03-31."""
+        return self.api_version < "2025-03-31"
 
     def session(self) -> Session:
         """A new session on the test database (close it, or use `with`)."""
@@ -117,3 +123,76 @@ class BillingWorld:
 def renamed(event: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """A copy of an event under a new id (as if Stripe sent the same object again)."""
     return {**event, "id": f"evt_{uuid.uuid4().hex[:24]}", **changes}
+
+
+# The demo catalogue's prices: (unit amount in cents, credits per unit).
+RATES = {
+    "price_sim_starter": (500, 100),
+    "price_sim_pro": (2000, 500),
+    "price_sim_enterprise": (6000, 2000),
+    "price_sim_monthly": (1500, 1000),
+    "price_sim_yearly": (15000, 15000),
+}
+
+
+def add_plan(world: BillingWorld, key: str, amount: int, credits: int, interval: str) -> str:
+    """Create a recurring price in the simulator, import it, and return its id."""
+    product = world.stripe.v1.products.create({"name": f"Plan {key}"})
+    price = world.stripe.v1.prices.create(
+        {
+            "product": product.id,
+            "unit_amount": amount,
+            "currency": "usd",
+            "recurring": {"interval": interval},
+            "metadata": {"includedCredits": str(credits)},
+        }
+    )
+    synced = world.http.post("/api/billing/sync-prices", headers={"x-admin-key": ADMIN_KEY})
+    assert synced.status_code == 200, synced.text
+    RATES[price.id] = (amount, credits)
+    return price.id
+
+
+def subscribe(world: BillingWorld, user_id: int, price_id: str) -> str:
+    """Buy a plan through the app and return the subscription id."""
+    session_id = world.buy(user_id, price_id)
+    return world.stripe.v1.checkout.sessions.retrieve(session_id).subscription
+
+
+def switch(
+    world: BillingWorld,
+    subscription_id: str,
+    price_id: str | None = None,
+    behaviour: str = "create_prorations",
+    quantity: int | None = None,
+) -> None:
+    """Change a subscription's price or quantity as the portal would, and let events land."""
+    item = world.stripe.v1.subscriptions.retrieve(subscription_id)["items"]["data"][0]["id"]
+    change: dict[str, Any] = {"id": item}
+    if price_id:
+        change["price"] = price_id
+    if quantity:
+        change["quantity"] = quantity
+    world.stripe.v1.subscriptions.update(
+        subscription_id, {"items": [change], "proration_behavior": behaviour}
+    )
+    world.sim.wait_for_deliveries()
+
+
+def paid_invoices(world: BillingWorld, subscription_id: str) -> list[Any]:
+    """The subscription's paid invoices as Stripe has them, oldest first.
+
+    Invoices made within one second are ordered by their number (a per-customer sequence).
+    """
+    listed = world.stripe.v1.invoices.list({"subscription": subscription_id, "limit": 100})
+    paid = [i for i in listed.auto_paging_iter() if i.status == "paid"]
+    return sorted(paid, key=lambda i: (i.created, i.number))
+
+
+def credits_bought(invoice: Any) -> int:
+    """What an invoice's money buys: each line at its price's rate, rounded down."""
+    total = 0
+    for line in invoice.lines.data:
+        unit, credits = RATES[line.pricing.price_details.price]
+        total += (line.amount * credits) // unit
+    return total

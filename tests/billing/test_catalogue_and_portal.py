@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from credits_app.models import Price
+from credits_app.services.tokens import generate_access_token
 from tests.billing.support import ADMIN_KEY
 from tests.support.cli import assert_check_ok, run_cli
 
@@ -146,4 +147,26 @@ def test_the_portal_needs_a_customer_and_returns_to_the_configured_url(world):
     page = world.http.get(after.headers["location"])
     assert page.status_code == 200
     assert "http://shop.test/dashboard" in page.text, portal_id
+    assert_check_ok(world.db_url)
+
+
+def test_a_token_for_another_feature_can_neither_buy_nor_open_the_portal(world):
+    user_id = world.new_user()
+    world.buy(user_id, "price_sim_starter")
+    ai_token = {"Authorization": f"Bearer {generate_access_token(user_id, 'example-ai')}"}
+    sessions_before = len(world.stripe.v1.checkout.sessions.list({"limit": 100}).data)
+
+    checkout = world.http.post(
+        "/api/billing/checkout-session", json={"priceId": "price_sim_pro"}, headers=ai_token
+    )
+    portal_get = world.http.get("/api/billing/portal-link", headers=ai_token)
+    portal_post = world.http.post("/api/billing/portal-link", headers=ai_token)
+
+    for response in (checkout, portal_get, portal_post):
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "forbidden"
+        assert "'billing'" in response.json()["error"]["message"]
+    assert len(world.stripe.v1.checkout.sessions.list({"limit": 100}).data) == sessions_before
+    assert world.sim.requests("/v1/billing_portal") == []
+    assert world.balance(user_id).balance == 100
     assert_check_ok(world.db_url)

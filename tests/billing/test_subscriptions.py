@@ -118,7 +118,7 @@ def test_an_older_snapshot_never_overwrites_a_newer_state(world):
     assert_check_ok(world.db_url)
 
 
-def test_a_switch_to_another_interval_grants_the_new_period_once(world):
+def test_a_switch_to_another_interval_bills_the_new_period_once(world):
     user_id = world.new_user()
     subscription_id = _subscribe(world, user_id)
     item = world.stripe.v1.subscriptions.retrieve(subscription_id)["items"]["data"][0]["id"]
@@ -134,10 +134,11 @@ def test_a_switch_to_another_interval_grants_the_new_period_once(world):
         if e["data"]["object"]["billing_reason"] == "subscription_update"
     ]
     assert len(switch) == 1
-    # The switch bills the yearly period in full (plus a credit for unused monthly time).
-    assert world.balance(user_id).balance == 1000 + 15000
+    # The switch bills the yearly period in full (+15,000) and credits the unused month,
+    # which takes its 1,000 credits back.
+    assert world.balance(user_id).balance == 1000 - 1000 + 15000
     assert world.post_event(renamed(switch[0])).status_code == 200  # same invoice, new event id
-    assert world.balance(user_id).balance == 1000 + 15000
+    assert world.balance(user_id).balance == 1000 - 1000 + 15000
     assert _row(world, subscription_id).price_id == "price_sim_yearly"
     assert_check_ok(world.db_url)
 

@@ -104,7 +104,9 @@ def test_a_failure_before_commit_is_a_5xx_and_the_retry_applies_it(world):
     retried = world.post_event(event)
 
     assert retried.status_code == 200
-    assert world.balance(user_id).balance == 42
+    # The session charged $5.00 (it bought the starter pack); at the fixed price's rate of
+    # 42 credits per $3.00 that buys 70.
+    assert world.balance(user_id).balance == 70
     assert_check_ok(world.db_url)
 
 

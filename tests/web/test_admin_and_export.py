@@ -104,10 +104,35 @@ def test_daily_spend_has_30_days_and_sums_per_feature(session, app_settings):
 
 
 def test_checkout_credits_are_found_by_session_id(session, app_settings):
+    from credits_app.models import StripePurchase, StripePurchaseLine
     from credits_app.services.ledger import post_grant
 
     user = make_user(session)
     assert credits_from_checkout(session=session, user_id=user.id, checkout_session_id="cs_1") == 0
+    # What the webhook records for a paid $5.00 starter pack of 100 credits.
+    session.add(
+        StripePurchase(
+            id="cs_1",
+            user_id=user.id,
+            kind="checkout",
+            currency="usd",
+            amount=500,
+            amount_paid=500,
+            credits=100,
+        )
+    )
+    session.flush()
+    session.add(
+        StripePurchaseLine(
+            purchase_id="cs_1",
+            line_ref="price_starter",
+            price_id="price_starter",
+            amount=500,
+            unit_amount=500,
+            included_credits=100,
+            credits=100,
+        )
+    )
     post_grant(
         session,
         user_id=user.id,

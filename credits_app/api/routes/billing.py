@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 from pydantic import ConfigDict, Field, StrictStr
 
-from credits_app.api.deps import AdminKeyDep, ClaimsDep, ReadSessionDep, SessionDep
+from credits_app.api.deps import AdminKeyDep, BillingClaimsDep, ReadSessionDep, SessionDep
 from credits_app.api.schemas import ApiModel, ResponseModel, error_responses
 from credits_app.db import session_scope
 from credits_app.services.billing.catalogue import ensure_catalogue, list_prices, sync_prices
@@ -149,15 +149,17 @@ def sync(_admin: AdminKeyDep, session: SessionDep) -> SyncResponse:
     "/checkout-session",
     summary="Start a Stripe Checkout session",
     response_model=CheckoutResponse,
-    responses=error_responses(401, 404, 409),
+    responses=error_responses(401, 403, 404, 409),
 )
 def checkout_session(
-    body: CheckoutRequest, claims: ClaimsDep, session: SessionDep
+    body: CheckoutRequest, claims: BillingClaimsDep, session: SessionDep
 ) -> CheckoutResponse:
     """Create a Checkout session for the token's user: a pack is paid once, a plan subscribes.
 
-    An unknown or inactive price is a 422; a second plan while one is active is a 409
-    (`already_subscribed`, with `portal` pointing at the portal link).
+    Needs a token for feature `billing` (403 otherwise). An unknown or inactive price is a
+    422; a second plan while one is active is a 409 (`already_subscribed`, with `portal`
+    pointing at the portal link). A plan checkout expires the user's other open plan
+    checkouts, so only one can be paid.
     """
     link = start_checkout(session=session, user_id=claims.user_id, price_id=body.price_id)
     return CheckoutResponse(id=link.id, url=link.url)
@@ -167,15 +169,19 @@ PORTAL_ROUTE = {
     "summary": "Open the Stripe Customer Portal",
     "status_code": 303,
     "response_class": RedirectResponse,
-    "responses": {303: {"description": "Redirect to the portal"}, **error_responses(401, 404)},
+    "responses": {
+        303: {"description": "Redirect to the portal"},
+        **error_responses(401, 403, 404),
+    },
 }
 
 
 @router.get("/portal-link", operation_id="portal_link_get", **PORTAL_ROUTE)
 @router.post("/portal-link", operation_id="portal_link_post", **PORTAL_ROUTE)
-def portal_link(claims: ClaimsDep, session: SessionDep) -> RedirectResponse:
+def portal_link(claims: BillingClaimsDep, session: SessionDep) -> RedirectResponse:
     """Redirect (303) to a billing portal session that returns to BILLING_PORTAL_RETURN_URL.
 
-    A user who never checked out has no Stripe customer yet: 404 `not_found`.
+    Needs a token for feature `billing` (403 otherwise). A user who never checked out has
+    no Stripe customer yet: 404 `not_found`.
     """
     return RedirectResponse(portal_url(session=session, user_id=claims.user_id), 303)

@@ -81,7 +81,9 @@ def ensure_catalogue(*, session: Session) -> SyncSummary | None:
     base = settings.stripe_api_base or ""
     if time.monotonic() - _failed_at.get(base, -math.inf) < RETRY_AFTER_FAILURE_SECONDS:
         return None  # the simulator was just down; don't make every page wait for it again
-    if session.exec(select(Price.id).where(Price.active).limit(1)).first() is not None:
+    has_prices = session.exec(select(Price.id).where(Price.active).limit(1)).first()
+    session.rollback()  # end the read: no transaction stays open while Stripe answers
+    if has_prices is not None:
         return None
     try:
         return sync_prices(session=session)

@@ -8,16 +8,22 @@ from typing import Any
 import stripe
 from sqlmodel import Session
 
-from credits_app.models import Subscription
+from credits_app.db import per_statement_session
+from credits_app.models import Price, Subscription
 from credits_app.services.billing.catalogue import ensure_catalogue, find_active_price
 from credits_app.services.billing.customers import (
     ensure_customer,
     forget_customer,
     is_missing_customer,
 )
-from credits_app.services.billing.handlers.subscriptions import copy_state, fetch_subscription
+from credits_app.services.billing.open_sessions import expire_open_plan_sessions
 from credits_app.services.billing.stripe_client import get_stripe_client, stripe_errors
-from credits_app.services.billing.subscriptions import ACTIVE_STATUSES, active_subscription
+from credits_app.services.billing.subscriptions import (
+    ACTIVE_STATUSES,
+    active_subscription,
+    copy_state,
+    fetch_subscription,
+)
 from credits_app.services.errors import CreditsError, InvalidRequest
 from credits_app.settings import get_settings
 
@@ -56,7 +62,7 @@ def checkout_urls() -> tuple[str, str]:
 
 def _still_active(session: Session, subscription_id: str) -> bool:
     """Ask Stripe before refusing: a missed webhook or a reset simulator may leave us stale."""
-    data = fetch_subscription(subscription_id)
+    data = fetch_subscription(subscription_id)  # before the write transaction begins
     row = session.get(Subscription, subscription_id)
     if data is None:
         row.status = "canceled"  # Stripe no longer knows it (a restarted simulator)
@@ -67,8 +73,28 @@ def _still_active(session: Session, subscription_id: str) -> bool:
     return row.status in ACTIVE_STATUSES
 
 
+def _price_and_plan(session: Session, user_id: int, price_id: str) -> tuple[Price, Any]:
+    """The active price asked for, and the user's current plan if it is a plan."""
+    with per_statement_session(session.get_bind()) as reader:
+        price = find_active_price(session=reader, price_id=price_id)
+    if price is None and ensure_catalogue(session=session) is not None:
+        with per_statement_session(session.get_bind()) as reader:
+            price = find_active_price(session=reader, price_id=price_id)
+    if price is None:
+        raise InvalidRequest("priceId", "unknown or inactive price")
+    if price.kind != "plan":
+        return price, None
+    with per_statement_session(session.get_bind()) as reader:
+        return price, active_subscription(session=reader, user_id=user_id)
+
+
 def start_checkout(*, session: Session, user_id: int, price_id: Any) -> CheckoutLink:
     """Create a Checkout session for one unit of an active price, for this user.
+
+    Every Stripe call happens outside a transaction: reads commit statement by statement
+    and each write starts only after Stripe has answered, so a slow Stripe never holds a
+    lock other writers wait for. A plan checkout first expires the user's other open plan
+    sessions, so only the newest one can be paid.
 
     Raises:
         InvalidRequest: When the price is unknown or inactive (field `priceId`).
@@ -78,18 +104,13 @@ def start_checkout(*, session: Session, user_id: int, price_id: Any) -> Checkout
     """
     if not isinstance(price_id, str) or not price_id.strip() or len(price_id) > 255:
         raise InvalidRequest("priceId", "must be the id of a price from the catalogue")
-    price = find_active_price(session=session, price_id=price_id.strip())
-    if price is None and ensure_catalogue(session=session) is not None:
-        price = find_active_price(session=session, price_id=price_id.strip())
-    if price is None:
-        raise InvalidRequest("priceId", "unknown or inactive price")
+    price, current = _price_and_plan(session, user_id, price_id.strip())
     is_plan = price.kind == "plan"
-    if is_plan:
-        current = active_subscription(session=session, user_id=user_id)
-        if current is not None and _still_active(session, current.id):
-            raise AlreadySubscribed(current.id)
+    if current is not None and _still_active(session, current.id):
+        raise AlreadySubscribed(current.id)
     customer = ensure_customer(session=session, user_id=user_id)
-    session.rollback()  # no transaction stays open while Stripe answers
+    if is_plan:
+        expire_open_plan_sessions(customer)
     metadata = {
         "user_id": str(user_id),
         "price_id": price.id,

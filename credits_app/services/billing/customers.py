@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from credits_app.db import per_statement_session
 from credits_app.models import Customer, User
 from credits_app.services.billing.stripe_client import get_stripe_client, stripe_errors
 from credits_app.services.errors import UserNotFound
@@ -40,10 +41,11 @@ def ensure_customer(*, session: Session, user_id: int, replacing: str | None = N
         UserNotFound: When the user does not exist.
         Unavailable: When Stripe cannot be reached.
     """
-    existing = customer_id_of(session=session, user_id=user_id)
+    with per_statement_session(session.get_bind()) as reader:
+        existing = customer_id_of(session=reader, user_id=user_id)
+        user = None if existing else reader.get(User, user_id)
     if existing:
         return existing
-    user = session.get(User, user_id)
     if user is None:
         raise UserNotFound(f"no user with id {user_id}")
     params: Any = {"email": user.email, "metadata": {"user_id": str(user_id)}}
@@ -53,7 +55,6 @@ def ensure_customer(*, session: Session, user_id: int, replacing: str | None = N
     options: Any = {"idempotency_key": key}
     with stripe_errors("create a customer"):
         created = get_stripe_client().v1.customers.create(params, options)
-    session.rollback()  # end the read transaction before writing (SQLite takes a write lock)
     try:
         session.add(Customer(user_id=user_id, stripe_customer_id=created.id))
         session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import stripe
 from sqlmodel import Session
 
+from credits_app.db import per_statement_session
 from credits_app.services.billing.customers import (
     customer_id_of,
     forget_customer,
@@ -29,8 +30,8 @@ def portal_url(*, session: Session, user_id: int) -> str:
         NoBillingAccount: When the user has no Stripe customer yet.
         Unavailable: When Stripe cannot be reached.
     """
-    customer = customer_id_of(session=session, user_id=user_id)
-    session.rollback()
+    with per_statement_session(session.get_bind()) as reader:
+        customer = customer_id_of(session=reader, user_id=user_id)
     if customer is None:
         raise NoBillingAccount()
     params = {"customer": customer, "return_url": get_settings().billing_portal_return_url}

@@ -16,13 +16,18 @@ logger = logging.getLogger(__name__)
 
 # The simulator accepts any test key; a fixed one keeps "no keys at all" working.
 SIMULATED_KEY = "sk_test_credits_simulator"
+# Every request names the API version whose shapes this code reads, so upgrading the SDK
+# can never silently change them. Webhook events come in the *endpoint's* version instead;
+# handlers read that version's shapes too (see stripe_shapes.py).
+STRIPE_API_VERSION = "2026-10-28.endive"
 
 
 @functools.cache
 def _client(key: str, api_base: str | None) -> stripe.StripeClient:
+    options: dict = {"stripe_version": STRIPE_API_VERSION, "max_network_retries": 2}
     if api_base:
-        return stripe.StripeClient(key, base_addresses={"api": api_base}, max_network_retries=2)
-    return stripe.StripeClient(key, max_network_retries=2)
+        options["base_addresses"] = {"api": api_base}
+    return stripe.StripeClient(key, **options)
 
 
 def get_stripe_client() -> stripe.StripeClient:

@@ -1,8 +1,9 @@
-"""Webhook event handlers, one module per event family, dispatched by event type."""
+"""Webhook event handlers, one module per event family, dispatched by event type.
+
+docs/billing.md has the table of every event and what it does to credits.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from credits_app.services.billing.handlers import (
     checkout,
@@ -11,9 +12,9 @@ from credits_app.services.billing.handlers import (
     refunds,
     subscriptions,
 )
-from credits_app.services.billing.handlers.context import EventContext
+from credits_app.services.billing.handlers.context import EventContext, Handler, Lookup
 
-Handler = Callable[[EventContext], None]
+__all__ = ["HANDLERS", "EventContext", "Handler", "Lookup"]
 
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": checkout.completed,
@@ -27,6 +28,11 @@ HANDLERS: dict[str, Handler] = {
     "charge.refunded": refunds.charge_refunded,
     "refund.created": refunds.refund_changed,
     "refund.updated": refunds.refund_changed,
-    "charge.dispute.created": disputes.created,
-    "charge.dispute.closed": disputes.closed,
+    "refund.failed": refunds.refund_changed,
+    "charge.refund.updated": refunds.refund_changed,
+    "charge.dispute.created": disputes.dispute_changed,
+    "charge.dispute.updated": disputes.dispute_changed,
+    "charge.dispute.funds_withdrawn": disputes.dispute_changed,
+    "charge.dispute.funds_reinstated": disputes.dispute_changed,
+    "charge.dispute.closed": disputes.dispute_changed,
 }

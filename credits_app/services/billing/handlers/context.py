@@ -1,9 +1,14 @@
-"""What every event handler gets, and the exactly-once ledger writes they share."""
+"""What event handlers get in each phase, and the exactly-once ledger writes they share.
+
+Each event is handled in two phases. `prepare` asks Stripe for whatever it needs and reads
+the database without taking a write lock; `apply` then writes in one short transaction,
+using only what `prepare` gathered. No transaction is ever open while Stripe answers.
+"""
 
 from __future__ import annotations
 
 import logging
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,30 +16,23 @@ import stripe
 from sqlalchemy import select
 from sqlmodel import Session
 
-from credits_app.models import EntryKind, LedgerEntry, Price, Product, StripePayment, User
-from credits_app.services.billing.catalogue_sync import included_credits
+from credits_app.models import EntryKind, LedgerEntry, User
 from credits_app.services.billing.customers import user_of_customer
-from credits_app.services.billing.stripe_client import get_stripe_client, stripe_errors
-from credits_app.services.errors import Unavailable
+from credits_app.services.billing.stripe_client import get_stripe_client
+from credits_app.services.billing.stripe_shapes import object_id
 from credits_app.services.ledger import LedgerResult, post_clawback, post_grant
 
 logger = logging.getLogger(__name__)
 entries = LedgerEntry.__table__
+# Our Checkout puts both on the session, its payment intent or subscription, and invoices.
+OUR_METADATA_KEYS = ("user_id", "price_id")
 
 
 @dataclass
-class EventContext:
-    """One event being applied inside the webhook's transaction.
+class _EventView:
+    """An event and the shortcuts every phase reads it through."""
 
-    Attributes:
-        session: The open transaction; handlers write without committing.
-        event: The verified event as a dict.
-        changed: The last ledger result per user whose balance this event changed.
-    """
-
-    session: Session
     event: dict[str, Any]
-    changed: dict[int, LedgerResult] = field(default_factory=dict)
 
     @property
     def obj(self) -> dict[str, Any]:
@@ -46,9 +44,60 @@ class EventContext:
         """When Stripe created the event (unix seconds)."""
         return self.event["created"]
 
+
+@dataclass
+class Lookup(_EventView):
+    """The prepare phase: the event, a read-only session, and the Stripe client."""
+
+    db: Session
+
     def stripe(self) -> stripe.StripeClient:
         """The Stripe client, for re-fetching objects."""
         return get_stripe_client()
+
+
+@dataclass
+class EventContext(_EventView):
+    """The apply phase: one event being written inside the webhook's transaction.
+
+    Attributes:
+        event: The verified event as a dict.
+        session: The open transaction; handlers write without committing.
+        facts: What the handler's prepare phase returned.
+        changed: The last ledger result per user whose balance this event changed.
+        outcome: `applied`, or `ignored` for an object the app did not sell.
+        detail: A few words on the outcome, kept with the event id.
+    """
+
+    session: Session
+    facts: Any = None
+    changed: dict[int, LedgerResult] = field(default_factory=dict)
+    outcome: str = "applied"
+    detail: str | None = None
+
+    def ignore(self, detail: str, level: int = logging.INFO) -> None:
+        """Record that this event is about something that is not ours, and log it."""
+        self.outcome, self.detail = "ignored", detail[:255]
+        logger.log(
+            level, "Stripe event %s (%s) ignored: %s", self.event["id"], self.event["type"], detail
+        )
+
+    def note(self, detail: str) -> None:
+        """Keep a few words on what this event did (or why it did nothing)."""
+        self.detail = detail[:255]
+
+
+@dataclass(frozen=True)
+class Handler:
+    """One event type's two phases; `prepare` returns the facts `apply` reads."""
+
+    apply: Callable[[EventContext], None]
+    prepare: Callable[[Lookup], Any] = lambda lookup: None
+
+
+def is_ours(metadata: Any) -> bool:
+    """Whether metadata was written by our Checkout (it names our user and price)."""
+    return isinstance(metadata, dict) and all(metadata.get(k) for k in OUR_METADATA_KEYS)
 
 
 def find_entry(session: Session, kind: str, source: str, ref: str) -> Any:
@@ -84,64 +133,14 @@ def _post_once(ctx: EventContext, kind, post, user_id, amount, source, ref, reas
     return True
 
 
-def user_from(ctx: EventContext, metadata: Any, customer: Any, reference: Any = None):
-    """Find our user: client reference or metadata user id first, then the Stripe customer."""
-    for raw in (reference, (metadata or {}).get("user_id")):
-        if isinstance(raw, str) and raw.isdigit() and ctx.session.get(User, int(raw)):
+def user_from(session: Session, metadata: Any, customer: Any) -> int | None:
+    """Find our user: our metadata's user id first, then the Stripe customer.
+
+    A bare `client_reference_id` or `user_id` is never trusted on its own: anyone who can
+    create a Checkout session on the account could name any user with it.
+    """
+    if is_ours(metadata):
+        raw = str(metadata["user_id"])
+        if raw.isdigit() and session.get(User, int(raw)) is not None:
             return int(raw)
-    if isinstance(customer, dict):
-        customer = customer.get("id")
-    return user_of_customer(session=ctx.session, stripe_customer_id=customer)
-
-
-def credits_for_price(ctx: EventContext, price_id: str) -> tuple[int, str]:
-    """Return (credits, product name) for a price: from the catalogue, else from Stripe.
-
-    Raises:
-        Unavailable: When the price carries no usable includedCredits, so Stripe retries
-            after an operator fixes the metadata rather than the purchase granting nothing.
-    """
-    row = ctx.session.get(Price, price_id)
-    if row is not None:
-        product = ctx.session.get(Product, row.product_id)
-        return row.included_credits, product.name if product else price_id
-    with stripe_errors("look up a price"):
-        price = ctx.stripe().v1.prices.retrieve(price_id).to_dict()
-    credits, problem = included_credits(price)
-    if credits is None:
-        logger.error("price %s cannot grant credits: %s", price_id, problem)
-        raise Unavailable(f"price {price_id} cannot grant credits: {problem}")
-    return credits, price.get("nickname") or price_id
-
-
-def record_payment(ctx: EventContext, intent: str | None, user_id: int, **values: Any) -> None:
-    """Remember what a payment intent bought, so refunds and disputes can claw it back."""
-    if not intent or ctx.session.get(StripePayment, intent) is not None:
-        return
-    ctx.session.add(StripePayment(payment_intent_id=intent, user_id=user_id, **values))
-    ctx.session.flush()
-
-
-# How long a refund or dispute of a payment we have not recorded yet is retried (by answering
-# 5xx): its purchase event may still be on its way, e.g. after a failed delivery.
-UNKNOWN_PAYMENT_RETRY_SECONDS = 24 * 3600
-
-
-def payment_of(ctx: EventContext, intent: Any) -> StripePayment | None:
-    """The recorded payment for a payment intent id (or expanded object), locked, if any.
-
-    The row lock serialises refunds and disputes of one payment (on PostgreSQL; SQLite
-    writers are serial anyway), so each sees what the other clawed back.
-
-    Raises:
-        Unavailable: When the payment is unknown but the event is recent: its purchase may
-            not have been applied yet, so Stripe should deliver this event again later.
-    """
-    if isinstance(intent, dict):
-        intent = intent.get("id")
-    if not isinstance(intent, str):
-        return None
-    payment = ctx.session.get(StripePayment, intent, with_for_update=True, populate_existing=True)
-    if payment is None and time.time() - ctx.created < UNKNOWN_PAYMENT_RETRY_SECONDS:
-        raise Unavailable(f"payment {intent} is not recorded yet; retry this event later")
-    return payment
+    return user_of_customer(session=session, stripe_customer_id=object_id(customer))

@@ -1,57 +1,89 @@
-"""charge.dispute.*: a chargeback claws the credits back; a won dispute gives them back."""
+"""charge.dispute.*: credits follow the disputed money out, and back in when it returns.
+
+The dispute is re-fetched, so events arriving late or out of order act on its current
+status. An inquiry (`warning_*`) moves no money and takes nothing; once the bank escalates
+it (`needs_response`, announced by `charge.dispute.updated` / `funds_withdrawn` on the same
+dispute) the disputed share is clawed back, once. Reinstated funds (a won dispute) give it
+back, once. A `prevented` dispute (Visa RDR) settles by a refund, which claws back on its own.
+"""
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 from typing import Any
 
-from credits_app.models import EntryKind
+from credits_app.models import EntryKind, StripeDispute, utcnow
 from credits_app.services.billing.handlers.context import (
     EventContext,
+    Handler,
+    Lookup,
     clawback_once,
     find_entry,
     grant_once,
-    payment_of,
 )
-from credits_app.services.billing.handlers.refunds import refunded_so_far
+from credits_app.services.billing.handlers.payments import (
+    PaymentState,
+    clawed_so_far,
+    payment_state,
+    usable_payment,
+)
+from credits_app.services.billing.money import clawback_share
 from credits_app.services.billing.stripe_client import stripe_errors
+from credits_app.services.billing.stripe_shapes import object_id
 
-logger = logging.getLogger(__name__)
 SOURCE = "stripe_dispute"
+# Statuses in which the disputed funds have left the account.
+WITHDRAWN = ("needs_response", "under_review", "lost")
 
 
-def created(ctx: EventContext) -> None:
-    """Claw back the disputed share of the payment's credits (less what refunds took)."""
-    dispute = _current(ctx)
-    if dispute.get("status") == "won":
-        return  # closed in our favour before this notice arrived
-    if str(dispute.get("status", "")).startswith("warning_"):
-        return  # an inquiry: no money was taken, so no credits are either
-    payment = payment_of(ctx, dispute.get("payment_intent"))
-    if payment is None:
-        logger.info("dispute %s is on a payment that bought no credits here", dispute["id"])
-        return
-    amount = min(int(dispute.get("amount") or 0), payment.amount)
-    share = payment.credits * amount // payment.amount if payment.amount > 0 else 0
-    _, refunded_credits = refunded_so_far(ctx, payment.payment_intent_id)
-    credits = min(share, payment.credits - refunded_credits)
-    reason = f"Dispute {dispute['id']} of {payment.source_ref}"
-    clawback_once(ctx, payment.user_id, credits, SOURCE, dispute["id"], reason)
+@dataclass(frozen=True)
+class DisputeFacts:
+    """The dispute as Stripe has it now, and the state of its payment."""
+
+    dispute: dict[str, Any]
+    intent: str | None
+    state: PaymentState
 
 
-def closed(ctx: EventContext) -> None:
-    """A won dispute re-grants what it clawed back; a lost one keeps the clawback."""
-    dispute = ctx.obj
-    if dispute.get("status") != "won":
-        return
-    taken = find_entry(ctx.session, EntryKind.CLAWBACK, SOURCE, dispute["id"])
-    if taken is None:
-        return
-    reason = f"Dispute {dispute['id']} won"
-    grant_once(ctx, taken.user_id, taken.amount, SOURCE, dispute["id"], reason)
-
-
-def _current(ctx: EventContext) -> dict[str, Any]:
-    """The dispute as Stripe has it now: it may have closed before this event came in."""
+def _prepare(lookup: Lookup) -> DisputeFacts:
+    client = lookup.stripe()
     with stripe_errors("fetch a dispute"):
-        return ctx.stripe().v1.disputes.retrieve(ctx.obj["id"]).to_dict()
+        dispute = client.v1.disputes.retrieve(lookup.obj["id"]).to_dict()
+        intent = object_id(dispute.get("payment_intent"))
+        if intent is None and object_id(dispute.get("charge")):
+            charge = client.v1.charges.retrieve(object_id(dispute["charge"])).to_dict()
+            intent = object_id(charge.get("payment_intent"))
+    return DisputeFacts(dispute, intent, payment_state(lookup, intent))
+
+
+def _apply(ctx: EventContext) -> None:
+    facts: DisputeFacts = ctx.facts
+    payment = usable_payment(ctx, facts.state, facts.intent)
+    if payment is None:
+        return
+    dispute = facts.dispute
+    status = str(dispute.get("status") or "")
+    row = ctx.session.get(StripeDispute, dispute["id"]) or StripeDispute(
+        id=dispute["id"], payment_intent_id=payment.payment_intent_id, amount=0, status=status
+    )
+    row.amount, row.status, row.updated_at = int(dispute.get("amount") or 0), status, utcnow()
+    taken = find_entry(ctx.session, EntryKind.CLAWBACK, SOURCE, dispute["id"])
+    reinstated = status == "won" or ctx.event["type"] == "charge.dispute.funds_reinstated"
+    if status in WITHDRAWN and taken is None:
+        share = clawback_share(payment.credits, min(row.amount, payment.amount), payment.amount)
+        row.credits = max(
+            0, min(share, payment.credits - clawed_so_far(ctx.session, payment.payment_intent_id))
+        )
+        reason = f"Dispute {dispute['id']} of {payment.source_ref}"
+        clawback_once(ctx, payment.user_id, row.credits, SOURCE, dispute["id"], reason)
+    elif reinstated and taken is not None:
+        grant_once(
+            ctx, taken.user_id, taken.amount, SOURCE, dispute["id"], f"Dispute {dispute['id']} won"
+        )
+        row.credits = 0
+    ctx.note(f"dispute {dispute['id']} {status}")
+    ctx.session.add(row)
+    ctx.session.flush()
+
+
+dispute_changed = Handler(prepare=_prepare, apply=_apply)

@@ -1,0 +1,161 @@
+"""A paid Checkout session or invoice becomes credits, line by line, exactly once.
+
+Each billed line converts its own amount at its own price's rate: full periods (times quantity),
+proration charges, and negative proration credits. The positive lines are granted as one
+entry and the negative ones clawed back as one (debt where already spent), both keyed by
+the Stripe object, so the purchase can never apply twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from credits_app.models import StripePayment, StripePurchase, StripePurchaseLine
+from credits_app.services.billing.handlers.context import (
+    EventContext,
+    clawback_once,
+    grant_once,
+)
+from credits_app.services.billing.money import clawback_share, line_credits
+from credits_app.services.billing.rates import Rate
+
+SOURCES = {"checkout": "stripe_checkout", "invoice": "stripe_invoice"}
+
+
+@dataclass(frozen=True)
+class BilledLine:
+    """One billed line and the rate of its price (None: not a price of ours)."""
+
+    ref: str
+    price_id: str | None
+    quantity: int
+    amount: int
+    rate: Rate | None
+    proration: bool = False
+    description: str | None = None
+
+    @property
+    def credits(self) -> int:
+        """The signed credits this line's own amount buys."""
+        if self.rate is None:
+            return 0
+        return line_credits(self.amount, self.rate.unit_amount, self.rate.included_credits)
+
+
+@dataclass(frozen=True)
+class PurchaseFacts:
+    """Everything needed to credit one purchase, gathered before the transaction.
+
+    Attributes:
+        id: The Checkout session or invoice id.
+        kind: `checkout` or `invoice`.
+        user_id: Our user.
+        lines: What was billed.
+        total: What the purchase cost after discounts, before any customer balance.
+        amount_paid: What was collected from a payment method (0 if the balance paid).
+        payment_intent_id: The payment that collected it, if any.
+        label: How the ledger names it, e.g. "Monthly Plan renewal".
+    """
+
+    id: str
+    kind: str
+    user_id: int
+    lines: tuple[BilledLine, ...]
+    currency: str
+    total: int
+    amount_paid: int
+    payment_intent_id: str | None = None
+    subscription_id: str | None = None
+    label: str = "purchase"
+
+    @property
+    def source(self) -> str:
+        """The ledger source of its entries."""
+        return SOURCES[self.kind]
+
+    @property
+    def credits(self) -> int:
+        """The net credits of all its lines."""
+        return sum(line.credits for line in self.lines)
+
+
+def apply_purchase(ctx: EventContext, facts: PurchaseFacts) -> bool:
+    """Record the purchase with its lines and move its credits, unless it was applied before.
+
+    Returns:
+        True when it was applied now, False when an earlier event applied it already.
+    """
+    session = ctx.session
+    if session.get(StripePurchase, facts.id) is not None:
+        ctx.note(f"{facts.id} was credited before")
+        return False
+    session.add(_purchase_row(facts))
+    session.flush()
+    session.add_all(_line_rows(facts))
+    gained = sum(line.credits for line in facts.lines if line.credits > 0)
+    lost = -sum(line.credits for line in facts.lines if line.credits < 0)
+    where = f"(Stripe {facts.kind} {facts.id})"
+    grant_once(ctx, facts.user_id, gained, facts.source, facts.id, f"{facts.label} {where}")
+    reason = f"{facts.label}: unused time credited {where}"
+    clawback_once(ctx, facts.user_id, lost, facts.source, facts.id, reason)
+    _record_payment(ctx, facts)
+    ctx.note(f"{facts.id}: +{gained} -{lost} credits")
+    return True
+
+
+def _purchase_row(facts: PurchaseFacts) -> StripePurchase:
+    return StripePurchase(
+        id=facts.id,
+        user_id=facts.user_id,
+        kind=facts.kind,
+        subscription_id=facts.subscription_id,
+        payment_intent_id=facts.payment_intent_id,
+        currency=facts.currency,
+        amount=sum(line.amount for line in facts.lines),
+        amount_paid=facts.amount_paid,
+        credits=facts.credits,
+    )
+
+
+def _line_rows(facts: PurchaseFacts) -> list[StripePurchaseLine]:
+    return [
+        StripePurchaseLine(
+            purchase_id=facts.id,
+            line_ref=line.ref,
+            price_id=line.price_id,
+            quantity=line.quantity,
+            amount=line.amount,
+            unit_amount=line.rate.unit_amount if line.rate else None,
+            included_credits=line.rate.included_credits if line.rate else None,
+            proration=line.proration,
+            credits=line.credits,
+            description=(line.description or "")[:255] or None,
+        )
+        for line in facts.lines
+    ]
+
+
+def _record_payment(ctx: EventContext, facts: PurchaseFacts) -> None:
+    """Remember what the collected money bought, so refunds and disputes can claw it back.
+
+    When a customer balance paid part of the purchase, the payment funded only its share
+    of the credits (rounded up, so a full refund takes all of that share back).
+    """
+    intent = facts.payment_intent_id
+    if not intent or facts.amount_paid <= 0:
+        return
+    if ctx.session.get(StripePayment, intent) is not None:
+        return
+    funded = clawback_share(facts.credits, facts.amount_paid, max(facts.total, facts.amount_paid))
+    ctx.session.add(
+        StripePayment(
+            payment_intent_id=intent,
+            user_id=facts.user_id,
+            source=facts.source,
+            source_ref=facts.id,
+            amount=facts.amount_paid,
+            currency=facts.currency,
+            credits=funded,
+        )
+    )
+    ctx.session.flush()
