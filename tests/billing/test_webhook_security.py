@@ -79,7 +79,8 @@ def test_an_unknown_event_type_is_acknowledged_and_changes_nothing(world, paid_e
     response = world.post_event(unknown)
 
     assert response.status_code == 200
-    assert response.json()["handled"] is False
+    assert (response.json()["handled"], response.json()["outcome"]) == (False, "ignored")
+    assert world.post_event(unknown).json()["outcome"] == "duplicate"
     assert world.count(StripeEvent) == 1
     assert world.count(LedgerEntry) == 0
     assert_check_ok(world.db_url)

@@ -21,12 +21,22 @@ logger = logging.getLogger(__name__)
 
 
 class WebhookResponse(ResponseModel):
-    """The event was processed now (`duplicate` false) or before (`duplicate` true)."""
+    """The event was processed now (`duplicate` false) or before (`duplicate` true).
+
+    `outcome` is `applied`; `ignored` when the event is about something this app did not
+    sell (or is of a type it does not use); or `duplicate`.
+    """
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"received": True, "eventId": "evt_1a2b3c", "duplicate": False, "handled": True}
+                {
+                    "received": True,
+                    "eventId": "evt_1a2b3c",
+                    "duplicate": False,
+                    "handled": True,
+                    "outcome": "applied",
+                }
             ]
         }
     )
@@ -35,6 +45,7 @@ class WebhookResponse(ResponseModel):
     event_id: str
     duplicate: bool
     handled: bool
+    outcome: str
 
 
 def _process(event: dict) -> WebhookOutcome:
@@ -72,4 +83,5 @@ async def stripe_webhook(request: Request) -> WebhookResponse | JSONResponse:
         event_id=outcome.event_id,
         duplicate=outcome.duplicate,
         handled=outcome.handled,
+        outcome=outcome.outcome,
     )

@@ -32,8 +32,8 @@ __all__ = ["InvalidWebhook", "WebhookOutcome", "process_event", "verify_event"]
 class WebhookOutcome:
     """What became of one delivery.
 
-    `duplicate` means it had been processed before; `outcome` is `applied`, or `ignored`
-    for an object the app did not sell.
+    `duplicate` means it had been processed before; `outcome` is `applied`, `ignored` (an
+    object the app did not sell, or an event type it does not use) or `duplicate`.
     """
 
     event_id: str
@@ -80,7 +80,7 @@ def process_event(*, session: Session, event: dict[str, Any]) -> WebhookOutcome:
     handler = HANDLERS.get(event["type"])
     with per_statement_session(session.get_bind()) as reader:
         if reader.get(StripeEvent, event["id"]) is not None:
-            return WebhookOutcome(event["id"], event["type"], duplicate=True, handled=False)
+            return WebhookOutcome(event["id"], event["type"], True, False, "duplicate")
         facts = handler.prepare(Lookup(event, reader)) if handler else None
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -95,7 +95,7 @@ def process_event(*, session: Session, event: dict[str, Any]) -> WebhookOutcome:
             session.rollback()
             raise
         if ctx is None:
-            return WebhookOutcome(event["id"], event["type"], duplicate=True, handled=False)
+            return WebhookOutcome(event["id"], event["type"], True, False, "duplicate")
         for result in ctx.changed.values():
             balance_events.publish(
                 balance_events.BalanceChanged(result.user_id, result.balance, result.available)
