@@ -36,6 +36,13 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite alters a table by copying it and dropping the old one; with foreign keys
+        # enforced, dropping a table other rows point at fails. Switch enforcement off for
+        # the migration (outside any transaction, where the pragma takes effect), then
+        # verify every reference once it is done.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -44,6 +51,12 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.rollback()
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+        if broken:
+            raise RuntimeError(f"the migration left broken references: {broken[:5]}")
 
 
 if context.is_offline_mode():

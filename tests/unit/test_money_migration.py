@@ -92,3 +92,39 @@ def test_grants_made_before_lines_were_kept_pass_the_check_after_the_upgrade(db_
     assert purchases == {"cs_old": ("checkout", 100, 500), "in_old": ("invoice", 1000, 0)}
     assert lines == [("cs_old", "legacy", 100), ("in_old", "legacy", 1000)]
     assert (dispute.payment_intent_id, dispute.status, dispute.credits) == ("pi_old", "won", 0)
+
+
+def test_upgrading_a_database_with_holds_keeps_them_and_passes_the_check(db_url):
+    """SQLite alters credit_hold by copying it; rows pointing at it must not stop that."""
+    command.downgrade(alembic_config(db_url), "0005")
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        _old_rows(conn)
+        conn.execute(
+            text(
+                "INSERT INTO credit_hold (id, account_id, user_id, feature, amount, status, "
+                "idempotency_key, created_at, expires_at) VALUES (1, 1, 1, 'chat', 100, "
+                "'active', 'job-1', :now, '2999-01-01 00:00:00')"
+            ),
+            {"now": NOW},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO credit_ledger (id, account_id, user_id, kind, amount, delta, "
+                "held_delta, debt_delta, balance_after, held_after, debt_after, "
+                "idempotency_key, feature, source, source_ref, hold_id, created_at) VALUES "
+                "(5, 1, 1, 'hold', 100, 0, 100, 0, 1100, 100, 0, 'job-1', 'chat', 'hold', "
+                "'hold:1', 1, :now)"
+            ),
+            {"now": NOW},
+        )
+        conn.execute(text("UPDATE credit_account SET held = 100 WHERE id = 1"))
+
+    upgrade_database(db_url)
+
+    with Session(engine) as session:
+        assert check_ledger(session=session) == []
+        assert session.exec(text("SELECT managed_by, status FROM credit_hold")).all() == [
+            ("api", "active")
+        ]
+    engine.dispose()
