@@ -14,6 +14,8 @@ import reflex as rx
 from reflex.plugins import RadixThemesPlugin
 from reflex.plugins.sitemap import SitemapPlugin
 
+from credits_app.runtime.dev_server import DevServerPlugin
+
 
 def _cors_allowed_origins() -> list[str]:
     """Origins allowed to call the backend: CORS_ALLOWED_ORIGINS, else SITE_URL in prod.
@@ -41,7 +43,9 @@ config = rx.Config(
             theme=rx.theme(
                 appearance="inherit", accent_color="violet", gray_color="slate", radius="large"
             )
-        )
+        ),
+        # The dev server (port 3000) sends the security headers and passes /api to the backend.
+        DevServerPlugin(),
     ],
     disable_plugins=[SitemapPlugin],
     cors_allowed_origins=_cors_allowed_origins(),

@@ -15,6 +15,9 @@ from credits_app.settings import get_settings
 from tests.support import databases, processes
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+RATE_LIMITS_OUT_OF_REACH = {
+    f"RATE_LIMIT_{action}_PER_MINUTE": str(10**9) for action in ("SPEND", "RESERVE", "SETTLE")
+}
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,13 @@ def backend(
 ) -> Iterator[processes.Backend]:
     """Run `python -m credits_app run-prod` for `setup` on a free port until the block ends."""
     with tempfile.TemporaryDirectory(prefix=f"credits-bench-{setup.name}-") as folder:
-        env = {"REFLEX_WEB_WORKDIR": str(Path(folder) / "web"), **(extra_env or {})}
+        env = {
+            "REFLEX_WEB_WORKDIR": str(Path(folder) / "web"),
+            # One user spends thousands of times a minute here on purpose: raise the per-user
+            # limits out of reach, so they are still counted (and measured) but never refuse.
+            **RATE_LIMITS_OUT_OF_REACH,
+            **(extra_env or {}),
+        }
         started = processes.start_backend(
             database_url,
             Path(folder),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -18,6 +19,9 @@ DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 # Values copied from examples and docs; seeing one in production means nobody set the secret.
 PLACEHOLDER_MARKERS = ("your-secret", "changeme", "change-me", "placeholder", "example", "xxx")
 PLACEHOLDER_VALUES = {"", "secret", "sk_test_...", "whsec_...", "pk_test_...", "password"}
+# Argon2id defaults; production refuses anything cheaper (tests lower them for speed).
+DEFAULT_ARGON2_TIME_COST = 3
+DEFAULT_ARGON2_MEMORY_KIB = 65_536
 
 
 class ConfigError(Exception):
@@ -54,15 +58,36 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=60, ge=1, le=3600)
     admin_api_key: str | None = None
     # Argon2id cost; lower it only for test suites, never in production.
-    argon2_time_cost: int = Field(default=3, ge=1)
-    argon2_memory_kib: int = Field(default=65_536, ge=1024)
+    argon2_time_cost: int = Field(default=DEFAULT_ARGON2_TIME_COST, ge=1)
+    argon2_memory_kib: int = Field(default=DEFAULT_ARGON2_MEMORY_KIB, ge=1024)
+    # Ignored (a warning at startup): admins are made with `make-admin EMAIL` only.
     admin_emails: str = ""
     admin_grant_confirm_threshold: int = Field(default=10_000, ge=1)
+
+    # Accounts (docs/web.md#accounts): mail, email links, sessions, throttling.
+    smtp_url: str | None = None
+    mail_from: str = "Credits <no-reply@localhost>"
+    email_verify_ttl_hours: int = Field(default=48, ge=1)
+    password_reset_ttl_minutes: int = Field(default=30, ge=5, le=1440)
+    session_idle_timeout_minutes: int = Field(default=4320, ge=5)
+    session_lifetime_days: int = Field(default=14, ge=1, le=365)
+    login_attempts_per_account_minute: int = Field(default=5, ge=1)
+    login_attempts_per_account_hour: int = Field(default=20, ge=1)
+    login_attempts_per_ip_minute: int = Field(default=30, ge=1)
+    login_attempts_per_ip_hour: int = Field(default=300, ge=1)
+    registrations_per_ip_hour: int = Field(default=10, ge=1)
+    password_resets_per_ip_hour: int = Field(default=10, ge=1)
+    account_mails_per_address_hour: int = Field(default=5, ge=1)
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
 
     site_url: str = "http://localhost:3000"
     billing_portal_return_url: str | None = None
 
     payments_mode: Literal["stripe", "simulated"] | None = None
+    # Production refuses simulated payments (it would take no real money) unless told to.
+    allow_simulated_payments: bool = False
+    # Interactive API docs at /api/docs: on in dev, off in production unless API_DOCS=1.
+    api_docs: bool | None = None
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_publishable_key: str | None = None
@@ -76,7 +101,13 @@ class Settings(BaseSettings):
     # paid. 0 (the default) grants nothing: credits follow money.
     trial_credits: int = Field(default=0, ge=0, le=1_000_000_000)
 
-    rate_limit_spend_per_minute: int = Field(default=0, ge=0)
+    # Per-user requests per minute (0 = off): spend (and use-credits), reserve, and
+    # settle (capture + release). Generous for real use; see docs/api.md#rate-limits.
+    rate_limit_spend_per_minute: int = Field(default=600, ge=0)
+    rate_limit_reserve_per_minute: int = Field(default=600, ge=0)
+    rate_limit_settle_per_minute: int = Field(default=600, ge=0)
+    # Holds a user may have active at once, AI runs included (0 = no cap).
+    max_active_holds_per_user: int = Field(default=100, ge=0)
     max_request_bytes: int = Field(default=65_536, ge=1024)
 
     ai_provider: Literal["local", "openai"] = "local"
@@ -111,9 +142,9 @@ class Settings(BaseSettings):
         return self.credits_env == "prod"
 
     @property
-    def admin_email_set(self) -> frozenset[str]:
-        """Lower-cased emails that are admins by configuration."""
-        return frozenset(e.strip().lower() for e in self.admin_emails.split(",") if e.strip())
+    def api_docs_enabled(self) -> bool:
+        """Whether /api/docs is served (API_DOCS, else only outside production)."""
+        return not self.is_production if self.api_docs is None else self.api_docs
 
     @property
     def featured_price_ids(self) -> dict[str, str]:
@@ -153,6 +184,26 @@ def _require_production_secrets(settings: Settings) -> None:
         for name in ("stripe_secret_key", "stripe_webhook_secret"):
             if is_placeholder(getattr(settings, name)):
                 raise ConfigError(f"{name.upper()} is missing or a placeholder")
+    _refuse_unsafe_production(settings)
+
+
+def _refuse_unsafe_production(settings: Settings) -> None:
+    if settings.payments_mode == "simulated" and not settings.allow_simulated_payments:
+        raise ConfigError(
+            "payments are simulated (no STRIPE_SECRET_KEY, or PAYMENTS_MODE=simulated): set "
+            "STRIPE_SECRET_KEY, or ALLOW_SIMULATED_PAYMENTS=1 to run a demo that takes no money"
+        )
+    if is_placeholder(settings.stripe_webhook_secret):
+        raise ConfigError("STRIPE_WEBHOOK_SECRET is missing or a placeholder")
+    for name, default in (
+        ("argon2_time_cost", DEFAULT_ARGON2_TIME_COST),
+        ("argon2_memory_kib", DEFAULT_ARGON2_MEMORY_KIB),
+    ):
+        if getattr(settings, name) < default:
+            raise ConfigError(
+                f"{name.upper()}={getattr(settings, name)} is below the default {default}: "
+                "production never weakens password hashing"
+            )
 
 
 def _dev_secrets(data_dir: Path) -> dict[str, str]:
@@ -187,6 +238,7 @@ def load_settings() -> Settings:
         ConfigError: In production mode, when a secret is missing or a placeholder.
     """
     settings = Settings()
+    _warn_about_ignored(settings)
     if settings.is_production:
         _require_production_secrets(settings)
         return settings
@@ -200,6 +252,25 @@ def load_settings() -> Settings:
         if settings.stripe_webhook_secret is None and settings.payments_mode == "simulated":
             settings.stripe_webhook_secret = generated["stripe_webhook_secret"]
     return settings
+
+
+def _warn_about_ignored(settings: Settings) -> None:
+    """Say once per process what a setting no longer does, instead of failing later."""
+    if settings.admin_emails.strip():
+        _warn_once(
+            "ADMIN_EMAILS is set but ignored: admin rights come only from "
+            "`python -m credits_app make-admin EMAIL` (see docs/web.md#admins)"
+        )
+    if settings.is_production and not settings.smtp_url:
+        _warn_once(
+            "SMTP_URL is not set: account emails (verification, password reset) are only "
+            "written to DATA_DIR/outbox; set SMTP_URL and MAIL_FROM (docs/operations.md)"
+        )
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    logging.getLogger("credits_app.settings").warning(message)
 
 
 @functools.cache

@@ -14,25 +14,15 @@ from __future__ import annotations
 import os
 import tempfile
 
-# Isolate the suite from a developer's .env and shell before any settings are read.
-for _name in (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "ADMIN_API_KEY",
-    "ACCESS_TOKEN_SECRET",
-    "STRIPE_SECRET_KEY",
-    "STRIPE_WEBHOOK_SECRET",
-    "STRIPE_API_BASE",
-    "PAYMENTS_MODE",
-    "CREDITS_ENV",
-    "REFLEX_ENV_MODE",
-    "ADMIN_EMAILS",
-    "SITE_URL",
-    "RATE_LIMIT_SPEND_PER_MINUTE",
-    "AI_PROVIDER",
-    "AI_BASE_URL",
-    "AI_API_KEY",
-):
+# Isolate the suite from a developer's .env and shell before any settings are read: every
+# setting's variable (and alias) is dropped, plus the simulator's and Reflex's own.
+from credits_app.settings import Settings  # reads nothing until asked
+
+for _name, _field in Settings.model_fields.items():
+    _aliases = getattr(_field.validation_alias, "choices", None) or []
+    for _variable in (_name.upper(), *(str(a) for a in _aliases)):
+        os.environ.pop(_variable, None)
+for _name in ("REFLEX_ENV_MODE", "STRIPE_SIM_CONTROL_TOKEN", "STRIPE_SIM_API_VERSION"):
     os.environ.pop(_name, None)
 os.environ["CREDITS_ENV_FILE"] = os.devnull
 os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="credits-test-data-")

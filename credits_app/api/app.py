@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from typing import NoReturn
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from starlette.routing import Match, Mount
 
 from credits_app.api.errors import install_error_handlers
 from credits_app.api.limits import RequestSizeLimit
+from credits_app.api.security_headers import SecurityHeaders, origins_of
 from credits_app.services.errors import NotFound
 from credits_app.settings import get_settings
 
@@ -72,23 +74,39 @@ def _add_fallback(api: FastAPI) -> None:
         )
 
 
-def create_api() -> FastAPI:
-    """Create the API app with every router, the error contract and the size limit.
+def create_api(*, backend_urls: Sequence[str] = ()) -> FastAPI:
+    """Create the API app with every router, the error contract, the size limit and headers.
+
+    The schema stays at /api/openapi.json in every mode (it says what docs/api.md says);
+    the interactive docs at /api/docs are off in production unless API_DOCS=1.
+
+    Args:
+        backend_urls: Addresses the browser uses for the backend (Reflex's `api_url`), which
+            the pages' policy lets them connect to besides SITE_URL and their own origin.
 
     Raises:
         ConfigError: When the settings are unusable (e.g. a short ADMIN_API_KEY in production).
     """
-    get_settings()  # refuse to start on bad configuration rather than fail on first request
+    # Refuse to start on bad configuration rather than fail on the first request.
+    settings = get_settings()
     api = FastAPI(
         title="Credits API",
         version="1.0.0",
         description=DESCRIPTION,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=f"{API_PREFIX}/docs" if settings.api_docs_enabled else None,
         redoc_url=None,
     )
     install_error_handlers(api)
     api.add_middleware(RequestSizeLimit, prefix=API_PREFIX)
+    # Added last, so it wraps the rest: size-limit answers and Reflex's mounted app too.
+    api.add_middleware(
+        SecurityHeaders,
+        production=settings.is_production,
+        connect=origins_of(*backend_urls, settings.site_url),
+        api_prefix=API_PREFIX,
+        docs_path=f"{API_PREFIX}/docs",
+    )
     for name in ROUTER_MODULES:
         api.include_router(importlib.import_module(name).router)
     _add_fallback(api)

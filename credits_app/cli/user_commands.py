@@ -1,4 +1,4 @@
-"""Commands for accounts: create-user, make-admin."""
+"""Commands for accounts: create-user, make-admin, revoke-sessions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import argparse
 
 from credits_app.cli.output import emit
 from credits_app.db import session_scope
-from credits_app.services.users import create_user, set_admin
+from credits_app.services.sessions import end_all_sessions
+from credits_app.services.users import create_user, find_user_by_email, set_admin
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -24,6 +25,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     admin.add_argument("--revoke", action="store_true", help="take admin rights away instead")
     admin.set_defaults(handler=_make_admin)
 
+    revoke = commands.add_parser(
+        "revoke-sessions", parents=[common], help="log a user out of every browser"
+    )
+    revoke.add_argument("email")
+    revoke.set_defaults(handler=_revoke_sessions)
+
 
 def _create_user(args: argparse.Namespace) -> int:
     with session_scope() as session:
@@ -39,4 +46,13 @@ def _make_admin(args: argparse.Namespace) -> int:
         user = set_admin(session=session, email=args.email, is_admin=not args.revoke)
     state = "is now an admin" if user.is_admin else "is no longer an admin"
     emit(args, f"{user.email} {state}", {"id": user.id, "isAdmin": user.is_admin})
+    return 0
+
+
+def _revoke_sessions(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        user = find_user_by_email(session=session, email=args.email)
+        ended = end_all_sessions(session=session, user_id=user.id)
+    noun = "session" if ended == 1 else "sessions"
+    emit(args, f"{user.email}: {ended} {noun} ended", {"id": user.id, "sessionsEnded": ended})
     return 0

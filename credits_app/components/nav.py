@@ -1,4 +1,4 @@
-"""The navigation bar on every page, with the live balance (id="balance")."""
+"""The navigation bar on every page: live balance (id="balance"), Account, a Log out button."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def _mobile_menu() -> rx.Component:
             *items,
             rx.cond(AuthState.is_admin, admin),
             rx.menu.separator(),
-            rx.menu.item("Log out", on_click=rx.redirect(routes.LOGOUT), color="red"),
+            rx.menu.item("Account", on_click=rx.redirect(routes.ACCOUNT)),
+            rx.menu.item("Log out", on_click=AuthState.logout, color="red"),
         ),
     )
 
@@ -58,9 +59,21 @@ def _user_area() -> rx.Component:
         AuthState.logged_in,
         rx.hstack(
             balance_badge(),
-            rx.box(
-                rx.link("Log out", href=routes.LOGOUT, size="2", color_scheme="gray"),
-                display=["none", "none", "block"],
+            rx.hstack(
+                rx.link(
+                    "Account", href=routes.ACCOUNT, size="2", color_scheme="gray", id="nav-account"
+                ),
+                rx.button(
+                    "Log out",
+                    on_click=AuthState.logout,
+                    size="1",
+                    variant="ghost",
+                    color_scheme="gray",
+                    id="nav-logout",
+                ),
+                spacing="3",
+                align="center",
+                display=["none", "none", "flex"],
             ),
             rx.box(_mobile_menu(), display=["block", "block", "none"]),
             spacing="3",

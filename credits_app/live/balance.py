@@ -7,10 +7,8 @@ import hmac
 
 import reflex as rx
 
+from credits_app.live.tabs import linked_tabs
 from credits_app.settings import get_settings
-
-# Web processes that have at least one tab of the user linked; only those get pushes here.
-linked_users: set[int] = set()
 
 
 def link_token(user_id: int) -> str:
@@ -35,3 +33,14 @@ class LiveBalance(rx.SharedState):
         if (balance, available) != (self.balance, self.available):
             self.balance, self.available = balance, available
             self.version += 1
+
+    async def _link_to(self, token: str) -> LiveBalance:
+        """Link this tab to `token`'s shared balance and remember the tab in this process."""
+        linked = await super()._link_to(token)
+        linked_tabs.add(self.rx_router_session.client_token, token)
+        return linked
+
+    async def _unlink(self):
+        """Unlink this tab (logout) and forget it; returns Reflex's rehydrate events."""
+        linked_tabs.remove(self.rx_router_session.client_token)
+        return await super()._unlink()

@@ -9,7 +9,9 @@ import logging
 import reflex as rx
 
 from credits_app.db import read_session
-from credits_app.live.balance import LiveBalance, link_token, linked_users
+from credits_app.live.balance import LiveBalance, link_token
+from credits_app.live.disconnects import prune_links, unlink_on_disconnect
+from credits_app.live.tabs import linked_tabs
 from credits_app.services import balance_events
 from credits_app.services.accounts import balance_of
 from credits_app.services.balance_watch import start_watch
@@ -30,6 +32,7 @@ async def push_balance(app: rx.App, user_id: int) -> None:
     token = rx.BaseStateToken(ident=link_token(user_id), cls=LiveBalance)
     async with app.modify_state(token) as root:
         live = await root.get_state(LiveBalance)
+        await prune_links(app, live)
         live._apply(balance, available)
 
 
@@ -42,12 +45,17 @@ async def _drain(queue: asyncio.Queue[int]) -> set[int]:
 
 
 async def balance_pusher(app: rx.App) -> None:
-    """Run for the app's lifetime: listen in-process and cross-process, push to linked tabs."""
+    """Run for the app's lifetime: listen in-process and cross-process, push to linked tabs.
+
+    Tabs whose websocket closes are unlinked (`live.disconnects`), so a user's pushes reach
+    the tabs that are open, not every tab they ever opened.
+    """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[int] = asyncio.Queue()
+    unlink_on_disconnect(app)
 
     def notice(user_id: int) -> None:
-        if user_id in linked_users:
+        if linked_tabs.has_link(link_token(user_id)):
             loop.call_soon_threadsafe(queue.put_nowait, user_id)
 
     unsubscribe = balance_events.subscribe(lambda change: notice(change.user_id))

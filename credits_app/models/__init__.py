@@ -21,13 +21,14 @@ from credits_app.models.ledger import (
     LedgerEntry,
     UsageEvent,
 )
-from credits_app.models.users import AuthSession, User
+from credits_app.models.users import AuthSession, EmailToken, User
 
 __all__ = [
     "AuthSession",
     "CreditAccount",
     "CreditHold",
     "Customer",
+    "EmailToken",
     "EntryKind",
     "HoldStatus",
     "LedgerEntry",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from credits_app.runtime.ports import (
 )
 from credits_app.runtime.toolchain import has_frontend_toolchain, reflex_command, reflex_env
 from credits_app.settings import PROJECT_ROOT, ConfigError, Settings
+from credits_app.stripe_sim.config import new_control_token
 
 # Project folders that hold no app code: tests, benchmarks, docs and test output.
 NOT_APP_CODE = ("tests", "bench", "docs", "artifacts")
@@ -24,6 +26,8 @@ NOT_APP_CODE = ("tests", "bench", "docs", "artifacts")
 # The first compile installs ~135 npm packages into .web; later starts take seconds.
 FRONTEND_READY_TIMEOUT = 600.0
 SIMULATOR_READY_TIMEOUT = 30.0
+# The dev backend answers only this machine unless BACKEND_HOST says otherwise.
+DEFAULT_BACKEND_HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -35,12 +39,14 @@ class DevPlan:
         backend_port: The Reflex backend with /api and /_event.
         site_url: Public URL for Checkout return links.
         simulator_base: STRIPE_API_BASE when payments are simulated, else "".
+        backend_host: The interface the backend binds (BACKEND_HOST, default loopback).
     """
 
     frontend_port: int
     backend_port: int
     site_url: str
     simulator_base: str
+    backend_host: str = DEFAULT_BACKEND_HOST
 
     @property
     def webhook_url(self) -> str:
@@ -54,7 +60,38 @@ def dev_plan(settings: Settings) -> DevPlan:
     backend = env_port("BACKEND_PORT", "REFLEX_BACKEND_PORT", default=DEFAULT_BACKEND_PORT)
     site_url = os.environ.get("SITE_URL") or f"http://localhost:{frontend}"
     simulated = settings.payments_mode == "simulated"
-    return DevPlan(frontend, backend, site_url, settings.stripe_api_base if simulated else "")
+    host = os.environ.get("BACKEND_HOST") or os.environ.get("REFLEX_BACKEND_HOST")
+    return DevPlan(
+        frontend,
+        backend,
+        site_url,
+        settings.stripe_api_base if simulated else "",
+        host or DEFAULT_BACKEND_HOST,
+    )
+
+
+def dev_origins(plan: DevPlan) -> str:
+    """The origins the dev backend accepts (CORS, websocket): the dev pages' own, not `*`."""
+    site = urlsplit(plan.site_url)
+    origins = [
+        f"{site.scheme}://{site.netloc}",
+        f"http://localhost:{plan.frontend_port}",
+        f"http://127.0.0.1:{plan.frontend_port}",
+    ]
+    return ",".join(dict.fromkeys(origins))
+
+
+def simulator_control_token() -> str:
+    """The token the simulator's `/_sim/*` helpers require; the simulator prints it at start.
+
+    STRIPE_SIM_CONTROL_TOKEN when set (a stable token for scripts), else one per run.
+    """
+    return os.environ.get("STRIPE_SIM_CONTROL_TOKEN") or _generated_control_token()
+
+
+@functools.cache
+def _generated_control_token() -> str:
+    return new_control_token()
 
 
 def simulator_env(settings: Settings, forward_to: str) -> dict[str, str]:
@@ -65,6 +102,7 @@ def simulator_env(settings: Settings, forward_to: str) -> dict[str, str]:
     env["STRIPE_API_BASE"] = settings.stripe_api_base or ""
     env["STRIPE_WEBHOOK_SECRET"] = settings.stripe_webhook_secret
     env["STRIPE_SIM_FORWARD_TO"] = os.environ.get("STRIPE_SIM_FORWARD_TO") or forward_to
+    env["STRIPE_SIM_CONTROL_TOKEN"] = simulator_control_token()
     return env
 
 
@@ -121,10 +159,14 @@ def run_dev(settings: Settings) -> int:
             env["REFLEX_HOT_RELOAD_EXCLUDE_PATHS"] = exclusions
         for name in ("REFLEX_FRONTEND_PORT", "REFLEX_BACKEND_PORT"):
             env.pop(name, None)
+        # rxconfig.py allows any origin in dev unless CORS_ALLOWED_ORIGINS lists some.
+        if not env.get("CORS_ALLOWED_ORIGINS"):
+            env["CORS_ALLOWED_ORIGINS"] = dev_origins(plan)
         command = reflex_command(
             "run",
             *("--frontend-port", str(plan.frontend_port)),
             *("--backend-port", str(plan.backend_port)),
+            *("--backend-host", plan.backend_host),
         )
         reflex = supervisor.start(
             "Reflex", command, env=env, ready_url=f"http://localhost:{plan.frontend_port}/"

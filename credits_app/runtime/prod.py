@@ -135,8 +135,8 @@ def run_prod(settings: Settings, plan: ProdPlan) -> int:
     ensure_free(plan.port, "server (PORT)", "" if plan.host == "0.0.0.0" else plan.host)  # noqa: S104
     upgrade_database(settings.database_url)
     print("database is up to date", flush=True)
-    if settings.payments_mode == "simulated":
-        print("note: payments are simulated (no STRIPE_SECRET_KEY); see docs/operations.md")
+    if settings.payments_mode == "simulated":  # only with ALLOW_SIMULATED_PAYMENTS=1
+        print("warning: payments are simulated (ALLOW_SIMULATED_PAYMENTS=1): no real money")
     probe_host = "127.0.0.1" if plan.host in ("0.0.0.0", "") else plan.host  # noqa: S104
     child = supervisor.start(
         "Reflex (prod)",

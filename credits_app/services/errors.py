@@ -106,6 +106,22 @@ class RateLimited(CreditsError):
         return {"retryAfter": self.retry_after}
 
 
+class EmailNotVerified(Unauthorized):
+    """Raised when the right password is given for an address that was never confirmed."""
+
+    code = "email_not_verified"
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__("confirm your email address first")
+        self.user_id = user_id
+
+
+class InvalidLink(CreditsError):
+    """Raised when an email link (verification, password reset) is unknown, used or expired."""
+
+    code = "invalid_link"
+
+
 class Unavailable(CreditsError):
     """Raised when a dependency (the database, Stripe) cannot be reached; retry later."""
 

@@ -1,24 +1,28 @@
-"""People who log in: create, find, authenticate, make admin."""
+"""People who log in: create, find, authenticate, change passwords, make admin."""
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from credits_app.models import User
+from credits_app.models import User, utcnow
 from credits_app.services.accounts import open_account
-from credits_app.services.errors import CreditsError, InvalidRequest, Unauthorized, UserNotFound
-from credits_app.settings import get_settings
+from credits_app.services.errors import (
+    CreditsError,
+    EmailNotVerified,
+    InvalidRequest,
+    Unauthorized,
+    UserNotFound,
+)
+from credits_app.services.passwords import MAX_PASSWORD_LENGTH, hash_password, verify_password
 
 EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
 MIN_PASSWORD_LENGTH = 8
+WRONG_CREDENTIALS = "wrong email or password"
 
 
 @dataclass(frozen=True)
@@ -29,29 +33,22 @@ class UserInfo:
     email: str
     is_admin: bool
     created_at: datetime
+    email_verified: bool = True
 
     @classmethod
     def of(cls, user: User) -> UserInfo:
         """Copy the public fields of a `User` row."""
-        return cls(id=user.id, email=user.email, is_admin=user.is_admin, created_at=user.created_at)
-
-
-@functools.cache
-def _password_hash() -> tuple[PasswordHash, str]:
-    """Return the Argon2id hasher and a dummy hash for unknown emails.
-
-    Checking the dummy hash when the email is unknown makes a wrong email take as long as a
-    wrong password, so response times do not reveal who has an account.
-    """
-    settings = get_settings()
-    hasher = PasswordHash(
-        (Argon2Hasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib),)
-    )
-    return hasher, hasher.hash("not-a-real-password")
+        return cls(
+            id=user.id,
+            email=user.email,
+            is_admin=user.is_admin,
+            created_at=user.created_at,
+            email_verified=user.email_verified_at is not None,
+        )
 
 
 class EmailTaken(CreditsError):
-    """Raised when registering an email that already has an account."""
+    """Raised when an operator creates a user whose email already has an account."""
 
     code = "email_taken"
 
@@ -70,32 +67,46 @@ def normalize_email(email: object) -> str:
     return email
 
 
-def check_password_strength(password: object) -> str:
+def check_password_strength(password: object, field: str = "password") -> str:
     """Return the password if it is acceptable.
 
     Raises:
         InvalidRequest: When it is shorter than 8 characters or trivially weak.
     """
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidRequest("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > 1024:
-        raise InvalidRequest("password", "must be at most 1024 characters")
+        raise InvalidRequest(field, f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidRequest(field, f"must be at most {MAX_PASSWORD_LENGTH} characters")
     if len(set(password)) < 4 or password.lower() in {"password", "12345678", "qwertyui"}:
-        raise InvalidRequest("password", "is too easy to guess; mix more different characters")
+        raise InvalidRequest(field, "is too easy to guess; mix more different characters")
     return password
 
 
-def create_user(*, session: Session, email: str, password: str, is_admin: bool = False) -> UserInfo:
-    """Register a user with a hashed password and an empty credit account.
+def create_user(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    is_admin: bool = False,
+    email_verified: bool = True,
+) -> UserInfo:
+    """Create a user with a hashed password and an empty credit account.
+
+    This is the operator's path (CLI, tests): the address counts as verified unless
+    `email_verified=False`. People registering on the site go through `registration`.
 
     Raises:
         InvalidRequest: For a malformed email or a weak password.
         EmailTaken: When the email is already registered.
     """
     email = normalize_email(email)
-    hasher, _ = _password_hash()
-    password_hash = hasher.hash(check_password_strength(password))
-    user = User(email=email, password_hash=password_hash, is_admin=is_admin)
+    password_hash = hash_password(check_password_strength(password))
+    user = User(
+        email=email,
+        password_hash=password_hash,
+        is_admin=is_admin,
+        email_verified_at=utcnow() if email_verified else None,
+    )
     try:
         session.add(user)
         session.flush()
@@ -104,7 +115,7 @@ def create_user(*, session: Session, email: str, password: str, is_admin: bool =
         session.commit()
     except IntegrityError:
         session.rollback()
-        if session.exec(select(User.id).where(User.email == email)).first() is None:
+        if user_row(session, email) is None:
             raise
         raise EmailTaken(f"an account for {email} already exists") from None
     except BaseException:
@@ -113,11 +124,15 @@ def create_user(*, session: Session, email: str, password: str, is_admin: bool =
     return info
 
 
-def _user_row(session: Session, email: str) -> User:
-    email = normalize_email(email)
-    user = session.exec(select(User).where(User.email == email)).first()
+def user_row(session: Session, email: str) -> User | None:
+    """The `User` row of a normalized email, or None."""
+    return session.exec(select(User).where(User.email == email)).first()
+
+
+def _existing_row(session: Session, email: str) -> User:
+    user = user_row(session, normalize_email(email))
     if user is None:
-        raise UserNotFound(f"no user with email {email}")
+        raise UserNotFound(f"no user with email {normalize_email(email)}")
     return user
 
 
@@ -128,7 +143,7 @@ def find_user_by_email(*, session: Session, email: str) -> UserInfo:
         InvalidRequest: When it is not an email address.
         UserNotFound: When nobody registered it.
     """
-    return UserInfo.of(_user_row(session, email))
+    return UserInfo.of(_existing_row(session, email))
 
 
 def get_user(*, session: Session, user_id: int) -> UserInfo:
@@ -143,21 +158,39 @@ def get_user(*, session: Session, user_id: int) -> UserInfo:
     return UserInfo.of(user)
 
 
-def authenticate(*, session: Session, email: str, password: str) -> UserInfo:
-    """Return the user if the password matches.
+def authenticate(*, session: Session, email: object, password: object) -> UserInfo:
+    """Return the user if the password matches; every answer costs the same work.
+
+    Anything but a string password of a sane length is refused before the email is looked
+    up, identically for every email. Otherwise exactly one Argon2 verification runs: against
+    the user's hash, or against a dummy hash when there is no such user.
 
     Raises:
         Unauthorized: For an unknown email or a wrong password (the same message for both).
+        EmailNotVerified: For the right password of an address never confirmed.
     """
-    hasher, dummy_hash = _password_hash()
+    if not isinstance(password, str) or not 0 < len(password) <= MAX_PASSWORD_LENGTH:
+        raise Unauthorized(WRONG_CREDENTIALS)
     try:
-        user = _user_row(session, email)
-    except (UserNotFound, InvalidRequest):
-        hasher.verify(str(password), dummy_hash)
-        raise Unauthorized("wrong email or password") from None
-    if not isinstance(password, str) or not hasher.verify(password, user.password_hash):
-        raise Unauthorized("wrong email or password")
+        user = user_row(session, normalize_email(email))
+    except InvalidRequest:
+        raise Unauthorized(WRONG_CREDENTIALS) from None
+    matches = verify_password(password, user.password_hash if user else None)
+    if user is None or not matches:
+        raise Unauthorized(WRONG_CREDENTIALS)
+    if user.email_verified_at is None:
+        raise EmailNotVerified(user.id)
     return UserInfo.of(user)
+
+
+def replace_password(session: Session, user: User, password: object, field: str) -> None:
+    """Set a new (strong enough) password on the row; the caller commits.
+
+    Raises:
+        InvalidRequest: When the new password is too weak.
+    """
+    user.password_hash = hash_password(check_password_strength(password, field))
+    session.add(user)
 
 
 def set_admin(*, session: Session, email: str, is_admin: bool = True) -> UserInfo:
@@ -166,7 +199,7 @@ def set_admin(*, session: Session, email: str, is_admin: bool = True) -> UserInf
     Raises:
         UserNotFound: When nobody registered the email.
     """
-    user = _user_row(session, email)
+    user = _existing_row(session, email)
     user.is_admin = is_admin
     info = UserInfo.of(user)
     session.add(user)

@@ -9,12 +9,16 @@ import reflex as rx
 
 from credits_app import routes
 from credits_app.db import read_session, session_scope
-from credits_app.live.balance import LiveBalance, link_token, linked_users
-from credits_app.services import sessions, users
+from credits_app.live.balance import LiveBalance, link_token
+from credits_app.services import registration, sessions, signin, users
 from credits_app.services.accounts import balance_of
-from credits_app.services.errors import CreditsError
+from credits_app.services.errors import CreditsError, EmailNotVerified
+from credits_app.services.mail import Mail, send_mail
+from credits_app.services.passwords import run_password_work
+from credits_app.state.readable import readable
 
 PUBLIC_NEXT = (routes.LOGIN, routes.REGISTER, routes.LOGOUT)
+UNVERIFIED = "Confirm your email address first: we sent you a new link."
 
 # States holding one user's data; all are reset whenever the tab's user changes or leaves.
 USER_SCOPED: list[type[rx.State]] = []
@@ -36,6 +40,25 @@ def _safe_next(target: str | None) -> str:
     return routes.DASHBOARD if target.startswith(PUBLIC_NEXT) else target
 
 
+def _signed_in(email: object, password: object, client_ip: str) -> users.UserInfo:
+    with read_session() as session:
+        return signin.sign_in(session=session, email=email, password=password, client_ip=client_ip)
+
+
+def _registered(email: object, password: object, client_ip: str) -> Mail | None:
+    with session_scope() as session:
+        return registration.register(
+            session=session, email=email, password=password, client_ip=client_ip
+        )
+
+
+def _verification_again(user_id: int) -> None:
+    with session_scope() as session:
+        mail = registration.verification_again(session=session, user_id=user_id)
+    if mail is not None:
+        send_mail(mail)
+
+
 class AuthState(rx.State):
     """Who is logged in on this tab; the token is the browser's, the id stays on the server."""
 
@@ -44,6 +67,7 @@ class AuthState(rx.State):
     is_admin: bool = False
     auth_checked: bool = False
     error: str = ""
+    notice: str = ""
     busy: bool = False
     _user_id: int = 0
 
@@ -55,6 +79,10 @@ class AuthState(rx.State):
     def _forget(self) -> None:
         self.user_email, self.is_admin, self._user_id = "", False, 0
 
+    def _client_ip(self) -> str:
+        """The browser's address (X-Forwarded-For only through REFLEX_TRUSTED_PROXY_HOPS)."""
+        return self.router.session.client_ip or "unknown"
+
     async def _reset_user_states(self) -> None:
         """Drop every user-scoped state and this tab's live balance link.
 
@@ -65,7 +93,7 @@ class AuthState(rx.State):
             (await self.get_state(cls)).reset()
         live = await self.get_state(LiveBalance)
         if live._linked_to:
-            # Its rehydrate events are not returned: hydrating /logout would log out again.
+            # Its rehydrate events are not returned: the tab is being sent elsewhere anyway.
             await live._unlink()
         # The tab's own copy, now in place: resetting it sends zeros over the old figures.
         (await self.get_state(LiveBalance)).reset()
@@ -76,9 +104,13 @@ class AuthState(rx.State):
         await self._reset_user_states()
 
     def _session_user(self) -> users.UserInfo | None:
-        """Check the token against the sessions table (not expired, not revoked)."""
+        """Check the token (not revoked, expired or idle); note activity once a minute."""
         with read_session() as session:
-            return sessions.user_for_token(session=session, token=self.session_token)
+            live = sessions.resolve_token(session=session, token=self.session_token)
+        if live is not None and live.touch_due:
+            with session_scope() as session:
+                sessions.touch_session(session=session, session_id=live.id)
+        return live.user if live else None
 
     async def _revalidate(self) -> int:
         """Re-check the session on an event that reads or spends user data; 0 if it died."""
@@ -93,12 +125,12 @@ class AuthState(rx.State):
 
     async def _load_user(self) -> bool:
         """Resolve the token to a user and link this tab's live balance; False if none."""
+        user = self._session_user()
         with read_session() as session:
-            user = sessions.user_for_token(session=session, token=self.session_token)
             balance = balance_of(session=session, user_id=user.id) if user else None
         if user is None or balance is None:
             if self._user_id or (await self.get_state(LiveBalance))._linked_to:
-                await self._sign_out()  # expired or revoked since the last event
+                await self._sign_out()  # expired, idle or revoked since the last event
             self._forget()
             return False
         if self._user_id != user.id:
@@ -108,12 +140,12 @@ class AuthState(rx.State):
         live = await self.get_state(LiveBalance)
         live = await live._link_to(link_token(user.id))
         live._apply(balance.balance, balance.available)
-        linked_users.add(user.id)
         return True
 
     @rx.event
     async def check_login(self):
         """On load of a protected page: send strangers to the login page, then back here."""
+        self.error, self.notice = "", ""
         ok = await self._load_user()
         self.auth_checked = True
         return None if ok else to_login(self)
@@ -121,75 +153,73 @@ class AuthState(rx.State):
     @rx.event
     async def check_optional(self):
         """On load of a public page: show the user's balance in the nav if logged in."""
+        self.error, self.notice = "", ""
         await self._load_user()
         self.auth_checked = True
 
     async def _start(self, user_id: int):
         await self._sign_out()  # a fresh login never inherits the tab's previous pages
         with session_scope() as session:
-            self.session_token = sessions.start_session(session=session, user_id=user_id)
+            self.session_token = sessions.start_session(
+                session=session, user_id=user_id, user_agent=self.router.headers.user_agent
+            )
         await self._load_user()
         target = _safe_next(self.router.url.query_parameters.get("next"))
         return rx.redirect(target, replace=True)
 
     @rx.event
     async def login(self, form: dict):
-        """Check the password and start a session."""
-        self.error, self.busy = "", True
+        """Check the password (throttled, in the password pool) and start a session."""
+        self.error, self.notice, self.busy = "", "", True
         yield
         try:
-            with read_session() as session:
-                user = await asyncio.to_thread(
-                    users.authenticate,
-                    session=session,
-                    email=form.get("email", ""),
-                    password=form.get("password", ""),
-                )
+            user = await run_password_work(
+                _signed_in,
+                email=form.get("email", ""),
+                password=form.get("password", ""),
+                client_ip=self._client_ip(),
+            )
             yield await self._start(user.id)
+        except EmailNotVerified as exc:
+            self.error = UNVERIFIED
+            await asyncio.to_thread(_verification_again, exc.user_id)
         except CreditsError as exc:
-            self.error = exc.message
+            self.error = readable(exc)
         finally:
             self.busy = False
 
     @rx.event
     async def register(self, form: dict):
-        """Create the account and log in."""
-        self.error, self.busy = "", True
+        """Register the address and email it; the answer never says whether it was known."""
+        self.error, self.notice, self.busy = "", "", True
         yield
         try:
             if form.get("password") != form.get("confirm"):
                 self.error = "The two passwords do not match."
                 return
-            with session_scope() as session:
-                user = await asyncio.to_thread(
-                    users.create_user,
-                    session=session,
-                    email=form.get("email", ""),
-                    password=form.get("password", ""),
-                )
-            yield await self._start(user.id)
+            mail = await run_password_work(
+                _registered,
+                email=form.get("email", ""),
+                password=form.get("password", ""),
+                client_ip=self._client_ip(),
+            )
+            if mail is not None:
+                await asyncio.to_thread(send_mail, mail)
+            email = str(form.get("email", "")).strip()
+            self.notice = f"We sent an email to {email}. Follow the link in it to continue."
         except CreditsError as exc:
-            self.error = _readable(exc)
+            self.error = readable(exc)
         finally:
             self.busy = False
 
     @rx.event
     async def logout(self):
-        """End the session on the server and forget the token in the browser."""
+        """End the session on the server and forget the token (only from a button)."""
         with session_scope() as session:
             sessions.end_session(session=session, token=self.session_token)
         self.session_token = ""
         await self._sign_out()
         return rx.redirect(routes.LOGIN, replace=True)
-
-
-def _readable(exc: CreditsError) -> str:
-    """Turn 'password: must be ...' into 'Password must be ...'."""
-    field = getattr(exc, "field", None)
-    reason = getattr(exc, "reason", None)
-    if field and reason:
-        return f"{field.capitalize()} {reason}."
-    return exc.message
 
 
 async def current_user_id(state: rx.State) -> int:

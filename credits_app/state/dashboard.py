@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import reflex as rx
 
 from credits_app.db import read_session, session_scope
@@ -9,13 +11,15 @@ from credits_app.services.billing.portal import portal_url
 from credits_app.services.billing.subscriptions import active_subscription
 from credits_app.services.errors import CreditsError
 from credits_app.services.history import ledger_history, usage_history
-from credits_app.services.ledger_export import ledger_csv
+from credits_app.services.ledger_export import export_ticket
 from credits_app.services.ledger_labels import describe
-from credits_app.services.usage_chart import daily_spend
+from credits_app.services.usage_chart import chart_update
 from credits_app.state.auth import current_user_id, to_login, user_scoped
 from credits_app.state.format import day, signed, when
 
 PAGE = 10
+# Same origin as the page: production serves /api itself, the dev server passes it on.
+EXPORT_URL = "/api/me/ledger.csv"
 STATUS_LABELS = {"active": "Active", "trialing": "Trial", "past_due": "Payment overdue"}
 
 
@@ -37,6 +41,9 @@ class DashboardState(rx.State):
     opening_portal: bool = False
     _usage_cursors: list[int] = []
     _ledger_cursors: list[int] = []
+    # Which usage the chart and usage table show; a balance change that is not usage
+    # (a grant, a hold, a release) leaves it unchanged and they are not read again.
+    _usage_mark: str = ""
 
     @rx.event
     async def load(self):
@@ -45,6 +52,7 @@ class DashboardState(rx.State):
         self.opening_portal = False
         self.usage_page = self.ledger_page = 0
         self._usage_cursors, self._ledger_cursors = [], []
+        self._usage_mark = ""
         # On load the login check before this one already redirects a stranger.
         self.loaded = await self._refresh()
 
@@ -55,18 +63,25 @@ class DashboardState(rx.State):
             return to_login(self)
         return None
 
-    async def _refresh(self) -> bool:
-        """Re-read the pages shown; False when the session has ended (nothing is read)."""
+    async def _refresh(self, *, usage_page: bool = False) -> bool:
+        """Re-read the pages shown; False when the session has ended (nothing is read).
+
+        The chart and the usage table are read again only when there is new usage (or
+        `usage_page` asks for another page of it).
+        """
         user_id = await current_user_id(self)
         if not user_id:
             return False
         with read_session() as session:
             sub = active_subscription(session=session, user_id=user_id)
-            spend = daily_spend(session=session, user_id=user_id)
-            self._read_usage(session, user_id)
+            mark, spend = chart_update(session=session, user_id=user_id, seen=self._usage_mark)
+            if spend is not None or usage_page:
+                self._read_usage(session, user_id)
             self._read_ledger(session, user_id)
         self.plan = _plan_view(sub)
-        self.chart, self.features, self.spent_30d = spend.rows, spend.features, spend.total
+        if spend is not None:
+            self._usage_mark = mark
+            self.chart, self.features, self.spent_30d = spend.rows, spend.features, spend.total
         return True
 
     def _read_usage(self, session, user_id: int) -> None:
@@ -111,7 +126,7 @@ class DashboardState(rx.State):
                 int(self.usage[-1]["id"]),
             ]
             self.usage_page += 1
-            return await self._reload()
+            return await self._reload(usage_page=True)
         return None
 
     @rx.event
@@ -119,7 +134,7 @@ class DashboardState(rx.State):
         """Previous page of usage (newer)."""
         if self.usage_page:
             self.usage_page -= 1
-            return await self._reload()
+            return await self._reload(usage_page=True)
         return None
 
     @rx.event
@@ -142,18 +157,22 @@ class DashboardState(rx.State):
             return await self._reload()
         return None
 
-    async def _reload(self):
-        return None if await self._refresh() else to_login(self)
+    async def _reload(self, *, usage_page: bool = False):
+        return None if await self._refresh(usage_page=usage_page) else to_login(self)
 
     @rx.event
     async def export_csv(self):
-        """Download the user's whole ledger as CSV."""
+        """Download the user's whole ledger as CSV, streamed by the API page by page.
+
+        The CSV does not travel through this websocket: the browser downloads it from
+        `GET /api/me/ledger.csv` with a one-time ticket minted here for this user (a plain
+        link download, which keeps the page and its websocket where they are).
+        """
         user_id = await current_user_id(self)
         if not user_id:
             return to_login(self)
-        with read_session() as session:
-            text = ledger_csv(session=session, user_id=user_id)
-        return rx.download(data=text, filename="credits-ledger.csv", mime_type="text/csv")
+        url = f"{EXPORT_URL}?ticket={quote(export_ticket(user_id), safe='')}"
+        return rx.download(url=url, filename="credits-ledger.csv")
 
     @rx.event
     async def manage_subscription(self):

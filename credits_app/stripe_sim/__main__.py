@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the simulator until interrupted.
 
     Returns:
-        The exit code: 2 when a live key is configured, else 0.
+        The exit code: 2 when a live key or an invalid setting is configured, else 0.
     """
     args = parse_args(argv)
     if is_live_key(os.environ.get("STRIPE_SECRET_KEY")):
@@ -52,17 +52,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    config = build_config(args)
+    try:
+        config = build_config(args)
+    except ValueError as exc:  # an unsupported API version, a too short token
+        print(f"stripe_sim: refusing to start: {exc}", file=sys.stderr)
+        return 2
     import uvicorn  # deferred so the live-key refusal above stays instant
 
     from .app import create_app
 
     target = config.forward_to or "nowhere (set STRIPE_SIM_FORWARD_TO or --forward-to)"
     print(f"Stripe simulator on {config.api_base}; events to {target}", file=sys.stderr)
-    # Secrets stay out of logs: show where the secret came from, not the secret itself.
+    # The signing secret stays out of logs: show where it came from, not the secret itself.
     given = args.webhook_secret or os.environ.get("STRIPE_WEBHOOK_SECRET")
-    origin = "as configured" if given else "generated; read it at GET /_sim/config"
+    origin = "as configured" if given else "generated and never shown; pass --webhook-secret"
     print(f"Events are signed with a whsec_ secret ({origin})", file=sys.stderr)
+    # The token only opens the test helpers of this local process, and is new at each start
+    # unless STRIPE_SIM_CONTROL_TOKEN chose it: the developer needs to see it.
+    print(f"/_sim/* helpers need the header  X-Sim-Token: {config.control_token}", file=sys.stderr)
     host = args.host or config.host
     uvicorn.run(create_app(config), host=host, port=config.port, log_level=args.log_level)
     return 0

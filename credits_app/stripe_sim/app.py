@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
 
 from . import (
@@ -23,6 +24,7 @@ from . import (
     routes_sim_payments,
 )
 from .config import SimConfig
+from .guard import RequestGuard
 from .simulator import Simulator
 
 
@@ -31,7 +33,8 @@ def create_app(config: SimConfig | None = None) -> Starlette:
 
     Args:
         config: Settings; read from the environment when omitted. `api_base` must be the
-            address clients use, because hosted page URLs are built from it.
+            address clients use, because hosted page URLs are built from it, and its host
+            name is always allowed in the `Host` header.
 
     Returns:
         A Starlette app; its `state.sim` is the `Simulator`. The delivery worker starts with
@@ -64,7 +67,9 @@ def create_app(config: SimConfig | None = None) -> Starlette:
         *checkout_page.ROUTES,
         *portal_page.ROUTES,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Every request passes the Host allow-list; `/_sim/*` helpers also need the token.
+    guard = Middleware(RequestGuard, config=sim.config)
+    app = Starlette(routes=routes, middleware=[guard], lifespan=lifespan)
     app.add_route("/", lambda request: RedirectResponse("/_sim/health"), methods=["GET"])
     app.state.sim = sim
     return app

@@ -1,4 +1,8 @@
-"""The stand-in hosted checkout page: `GET /checkout/{id}` and its form submission."""
+"""The stand-in hosted checkout page: `GET /checkout/{id}` and its form, posted to the same URL.
+
+The page needs no token, like Stripe's: its URL holds the unguessable session id, and a
+form posted from another site's page (its `Origin` is not ours) is refused.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ from .checkout import trial_end
 from .checkout_payment import pay_session
 from .errors import StripeError
 from .formdata import decode_form
+from .guard import same_origin
 from .money import format_amount
-from .pages import credits_text, message_page, page
+from .pages import credits_text, foreign_form_page, message_page, page
 from .simulator import Simulator
 
 Obj = dict[str, Any]
@@ -32,6 +37,8 @@ async def show(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     """The Pay button: redirect (303) to `success_url`, or show the page with the error."""
     sim: Simulator = request.app.state.sim
+    if not same_origin(request):
+        return foreign_form_page()
     form = decode_form((await request.body()).decode("utf-8", "replace"))
     return await run_in_threadpool(_submit, sim, request.path_params["id"], form)
 
@@ -101,7 +108,7 @@ def _form(session: Obj, lines: list[Obj], email: str | None, error: str, card: s
     return (
         f"<h1>{'Subscribe' if subscription else 'Checkout'}</h1>"
         f'<div class="card"><div class="total">{escape(due)}</div>{rows}</div>'
-        f'<form class="card" method="post" action="/_sim/checkout/sessions/{session["id"]}/pay">'
+        f'<form class="card" method="post" action="/checkout/{session["id"]}">'
         f'{who}<label for="card">Card number</label>'
         '<input id="card" name="card" type="text" inputmode="numeric" autocomplete="cc-number" '
         f'value="{escape(card)}" placeholder="{_DEFAULT_CARD}">'
@@ -127,4 +134,7 @@ def _line_row(line: Obj) -> str:
     return f'<div class="row">{name}<div>{escape(amount)}</div></div>'
 
 
-ROUTES = [Route("/checkout/{id}", show, methods=["GET"])]
+ROUTES = [
+    Route("/checkout/{id}", show, methods=["GET"]),
+    Route("/checkout/{id}", submit, methods=["POST"]),
+]

@@ -16,6 +16,9 @@ PRORATION_BEHAVIORS = ("create_prorations", "none", "always_invoice")
 # Backoff like Stripe's, compressed to ~9 minutes so a restarting dev app catches up.
 DEFAULT_RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
+# Host names a request may carry besides api_base's own; anything else is DNS rebinding.
+DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "::1")
+MIN_CONTROL_TOKEN_LENGTH = 16
 
 
 class LiveKeyRefused(ValueError):
@@ -39,6 +42,16 @@ def new_webhook_secret() -> str:
     return "whsec_" + secrets.token_hex(24)
 
 
+def new_control_token() -> str:
+    """Generate the token the `/_sim/*` helpers require (printed at start)."""
+    return secrets.token_urlsafe(32)
+
+
+def parse_hosts(text: str) -> tuple[str, ...]:
+    """Parse a comma-separated list of host names, e.g. `sim.internal, [::1]`."""
+    return tuple(part.strip().strip("[]").lower() for part in text.split(",") if part.strip())
+
+
 def parse_delays(text: str) -> tuple[float, ...]:
     """Parse a comma-separated list of retry delays in seconds, e.g. `0.5,1,2`."""
     return tuple(float(part) for part in text.split(",") if part.strip())
@@ -51,7 +64,11 @@ class SimConfig:
     Attributes:
         api_base: The address the SDK and the browser use to reach the simulator; hosted
             checkout and portal URLs are built from it.
-        webhook_secret: Secret used to sign delivered events.
+        webhook_secret: Secret used to sign delivered events; never shown by the helpers.
+        control_token: What `/_sim/*` helpers (all but health) require in `X-Sim-Token` or
+            `Authorization: Bearer`; random per start unless given.
+        allowed_hosts: Host names requests may be addressed to, besides `api_base`'s host;
+            `*` allows any (only for a simulator reachable from other machines on purpose).
         forward_to: Webhook URL events are delivered to; empty disables delivery.
         secret_key: The API key the app is configured with, only checked for live mode.
         retry_delays: Seconds to wait before each redelivery of a failed event.
@@ -67,7 +84,9 @@ class SimConfig:
     """
 
     api_base: str = DEFAULT_API_BASE
-    webhook_secret: str = field(default_factory=new_webhook_secret)
+    webhook_secret: str = field(default_factory=new_webhook_secret, repr=False)
+    control_token: str = field(default_factory=new_control_token, repr=False)
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
     forward_to: str = ""
     secret_key: str = ""
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
@@ -76,6 +95,13 @@ class SimConfig:
     async_settle_seconds: float = 10.0
     api_version: str = DEFAULT_API_VERSION
     portal_proration_behavior: str = "create_prorations"
+
+    def __post_init__(self) -> None:
+        if len(self.control_token) < MIN_CONTROL_TOKEN_LENGTH:
+            raise ValueError(
+                f"the simulator's control token must have at least {MIN_CONTROL_TOKEN_LENGTH} "
+                "characters (STRIPE_SIM_CONTROL_TOKEN)"
+            )
 
     @property
     def host(self) -> str:
@@ -86,6 +112,11 @@ class SimConfig:
     def port(self) -> int:
         """Port part of `api_base` (80 when absent)."""
         return urlsplit(self.api_base).port or 80
+
+    @property
+    def trusted_hosts(self) -> frozenset[str]:
+        """Every host name a request may be addressed to: `allowed_hosts` and `api_base`'s."""
+        return frozenset({*self.allowed_hosts, self.host.lower()})
 
     def url(self, path: str) -> str:
         """Build an absolute URL on the simulator for `path`."""
@@ -110,17 +141,23 @@ class SimConfig:
             A config honouring `STRIPE_API_BASE`, `STRIPE_WEBHOOK_SECRET`,
             `STRIPE_SIM_FORWARD_TO`, `STRIPE_SECRET_KEY`, `STRIPE_SIM_RETRY_DELAYS`,
             `STRIPE_SIM_DELIVERY_TIMEOUT`, `STRIPE_SIM_DELIVERY_WORKERS`,
-            `STRIPE_SIM_ASYNC_SETTLE_SECONDS` and `STRIPE_SIM_API_VERSION`.
+            `STRIPE_SIM_ASYNC_SETTLE_SECONDS`, `STRIPE_SIM_API_VERSION`,
+            `STRIPE_SIM_CONTROL_TOKEN` and `STRIPE_SIM_ALLOWED_HOSTS` (added to the defaults).
 
         Raises:
-            ValueError: When `STRIPE_SIM_API_VERSION` is not a supported version.
+            ValueError: When `STRIPE_SIM_API_VERSION` is not a supported version, or the
+                control token is too short.
         """
         env = os.environ if environ is None else environ
         config = cls(
             api_base=env.get("STRIPE_API_BASE") or DEFAULT_API_BASE,
             forward_to=env.get("STRIPE_SIM_FORWARD_TO", ""),
             secret_key=env.get("STRIPE_SECRET_KEY", ""),
+            control_token=env.get("STRIPE_SIM_CONTROL_TOKEN") or new_control_token(),
         )
+        if env.get("STRIPE_SIM_ALLOWED_HOSTS"):
+            extra = parse_hosts(env["STRIPE_SIM_ALLOWED_HOSTS"])
+            config.allowed_hosts = (*DEFAULT_ALLOWED_HOSTS, *extra)
         if env.get("STRIPE_WEBHOOK_SECRET"):
             config.webhook_secret = env["STRIPE_WEBHOOK_SECRET"]
         if env.get("STRIPE_SIM_RETRY_DELAYS"):

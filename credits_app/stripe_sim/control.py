@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
 
 Obj = dict[str, Any]
+TOKEN_ENV = "STRIPE_SIM_CONTROL_TOKEN"  # noqa: S105 (a variable's name, not a secret)
+# Control tokens of the simulators this process started (`testing.start_in_thread`), by URL.
+_started_tokens: dict[str, str] = {}
+
+
+def remember_token(url: str, token: str) -> None:
+    """Let `SimControl(url)` find the token of a simulator this process started."""
+    _started_tokens[url.rstrip("/")] = token
+
+
+def forget_token(url: str) -> None:
+    """Drop the token remembered for `url` (its simulator stopped)."""
+    _started_tokens.pop(url.rstrip("/"), None)
+
+
+def token_for(url: str) -> str:
+    """The control token for the simulator at `url`.
+
+    That of a simulator this process started, else the `STRIPE_SIM_CONTROL_TOKEN`
+    environment variable (e.g. copied from `make run`'s output).
+    """
+    return _started_tokens.get(url.rstrip("/")) or os.environ.get(TOKEN_ENV, "")
 
 
 class SimControlError(RuntimeError):
@@ -24,20 +47,32 @@ class SimControl:
     Args:
         url: The simulator's base address, e.g. `RunningSimulator.url`.
         timeout: Seconds allowed per call (waiting for deliveries adds its own timeout).
+        token: The control token; by default `token_for(url)`, so a simulator started by
+            `start_in_thread` needs nothing, and another one reads `STRIPE_SIM_CONTROL_TOKEN`.
     """
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, token: str | None = None) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        token = token_for(self.url) if token is None else token
+        headers = {"X-Sim-Token": token} if token else {}
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
 
     def close(self) -> None:
         """Release the HTTP connection pool."""
         self._http.close()
 
     def call(self, method: str, path: str, body: Obj | None = None, timeout: float | None = None):
-        """Send one helper request and return the decoded JSON answer."""
-        extra = {"timeout": timeout} if timeout is not None else {}
-        response = self._http.request(method, path, json=body, **extra)
+        """Send one helper request and return the decoded JSON answer.
+
+        `body` is sent as JSON, or for `GET` as query filters (e.g. `{"event": "evt_..."}`).
+        """
+        extra: Obj = {"timeout": timeout} if timeout is not None else {}
+        if method.upper() == "GET":
+            extra["params"] = body
+        else:
+            # Helpers that change something take a JSON body only, an empty object included.
+            extra["json"] = body if body is not None else {}
+        response = self._http.request(method, path, **extra)
         if response.status_code >= 400:
             raise SimControlError(response.status_code, response.json())
         return response.json()

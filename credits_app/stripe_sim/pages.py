@@ -44,6 +44,9 @@ a{color:var(--accent)}
 .card>:first-child{margin-top:0}
 """
 
+# Another site must not frame a page and steer a person's click onto its Pay button.
+_NOT_FRAMED = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
+
 
 def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     """Wrap page content in the shared layout.
@@ -62,7 +65,7 @@ def page(title: str, body: str, status: int = 200) -> HTMLResponse:
         '<span class="badge">Test mode · Stripe simulator</span>'
         f"{body}</main></body></html>"
     )
-    return HTMLResponse(html, status)
+    return HTMLResponse(html, status, _NOT_FRAMED)
 
 
 def message_page(
@@ -72,6 +75,12 @@ def message_page(
     button = f'<a class="button" href="{escape(link)}">{escape(label)}</a>' if link else ""
     body = f'<div class="card"><h1>{escape(title)}</h1><p>{escape(text)}</p>{button}</div>'
     return page(title, body, status)
+
+
+def foreign_form_page() -> HTMLResponse:
+    """The answer (403) to a form that another site's page posted to one of ours."""
+    text = "This form was sent from another site's page. Open the link and submit it here."
+    return message_page("Not sent from this page", text, status=403)
 
 
 def date(timestamp: int | None) -> str:

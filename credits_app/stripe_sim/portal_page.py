@@ -1,4 +1,8 @@
-"""The stand-in customer portal: cancel, resume, switch plan, change quantity, card."""
+"""The stand-in customer portal: cancel, resume, switch plan, change quantity, card.
+
+Like the checkout page it needs no token: its URL holds the unguessable portal session id,
+and forms posted from another site's page are refused (`guard.same_origin`).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from starlette.routing import Route
 from .cards import lookup
 from .errors import StripeError
 from .formdata import decode_form
-from .pages import date, message_page, page
+from .guard import same_origin
+from .pages import date, foreign_form_page, message_page, page
 from .portal_views import layout, subscription_card
 from .simulator import Simulator
 from .subscription_updates import update_subscription
@@ -32,6 +37,8 @@ async def show(request: Request) -> Response:
 async def act(request: Request) -> Response:
     """`POST /portal/{id}/subscriptions/{sub}/{action}` and `POST /portal/{id}/card`."""
     sim: Simulator = request.app.state.sim
+    if not same_origin(request):
+        return foreign_form_page()
     form = decode_form((await request.body()).decode("utf-8", "replace"))
     args = dict(request.path_params)
     return await run_in_threadpool(_act, sim, args, form)

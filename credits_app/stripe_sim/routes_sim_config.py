@@ -15,13 +15,18 @@ Obj = dict[str, Any]
 
 
 def show_config(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
-    """`GET /_sim/config`: where events go, how they are signed and rendered."""
+    """`GET /_sim/config`: where events go, how they are signed and rendered.
+
+    The webhook secret is never shown, only whether one is set and a hint to tell it apart
+    (`whsec_...` and its last 4 characters): whoever knows it can forge events.
+    """
     del body, path
     config = sim.config
     return {
         "api_base": config.api_base,
         "forward_to": config.forward_to,
-        "webhook_secret": config.webhook_secret,
+        "webhook_secret_set": bool(config.webhook_secret),
+        "webhook_secret_hint": secret_hint(config.webhook_secret),
         "retry_delays": list(config.retry_delays),
         "delivery_workers": config.delivery_workers,
         "async_settle_seconds": config.async_settle_seconds,
@@ -71,6 +76,14 @@ def _parse(body: Obj) -> Obj:
             body["delivery_workers"], "delivery_workers", minimum=1
         )
     return changes
+
+
+def secret_hint(secret: str) -> str:
+    """`whsec_...wxyz`: Stripe's prefix and, for a long enough secret, its last 4 characters."""
+    prefix = "whsec_" if secret.startswith("whsec_") else ""
+    rest = secret.removeprefix(prefix)
+    # A short secret would be half given away by its last characters.
+    return f"{prefix}...{rest[-4:] if len(rest) >= 16 else ''}"
 
 
 def seconds(value: Any, param: str) -> float:

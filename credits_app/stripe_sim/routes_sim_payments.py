@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
-from . import checkout_page
 from .async_payments import settle_session
 from .cards import lookup
 from .checkout_payment import pay_session
 from .disputes import close_dispute, escalate_dispute, open_dispute
 from .params import as_bool, required
 from .refunds import settle_refund
-from .sim_web import sim_endpoint, sim_route
+from .sim_web import sim_route
 from .simulator import Simulator
 
 Obj = dict[str, Any]
@@ -25,17 +20,6 @@ def pay(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
     """`POST /_sim/checkout/sessions/{id}/pay` `{"card": "4242...", "delayed": false}`."""
     card = str(body.get("card") or "4242424242424242")
     return pay_session(sim, path["id"], card, as_bool(body.get("delayed", False), "delayed"))
-
-
-_pay_json = sim_endpoint(pay)
-
-
-async def pay_endpoint(request: Request) -> Response:
-    """The hosted page posts a form here (HTML answer); tests post JSON (JSON answer)."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        return await checkout_page.submit(request)
-    return await _pay_json(request)
 
 
 def settle(sim: Simulator, body: Obj, path: dict[str, str]) -> Obj:
@@ -84,7 +68,7 @@ def refund_outcome(outcome: str):
 
 
 ROUTES = [
-    Route("/_sim/checkout/sessions/{id}/pay", pay_endpoint, methods=["POST"]),
+    sim_route("/_sim/checkout/sessions/{id}/pay", pay),
     sim_route("/_sim/checkout/sessions/{id}/settle", settle),
     sim_route("/_sim/customers/{id}/card", set_card),
     sim_route("/_sim/charges/{id}/dispute", dispute),

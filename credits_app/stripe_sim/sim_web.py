@@ -1,4 +1,9 @@
-"""The JSON pipeline for `/_sim/*` test helpers: body decoding, locking, Stripe-shaped errors."""
+"""The JSON pipeline for `/_sim/*` test helpers: body decoding, locking, Stripe-shaped errors.
+
+The token is checked before any of this (`guard.RequestGuard`). Bodies are JSON only: a
+form post or a no-cors `fetch` from another site cannot send `application/json`, and query
+strings are read only by `GET` helpers, which change nothing.
+"""
 
 from __future__ import annotations
 
@@ -31,24 +36,19 @@ def sim_route(path: str, handler: SimHandler, method: str = "POST", locked: bool
         method: HTTP method.
         locked: False for handlers that block (waiting for deliveries) or need no state.
     """
-    return Route(path, sim_endpoint(handler, locked), methods=[method])
-
-
-def sim_endpoint(handler: SimHandler, locked: bool = True):
-    """The Starlette endpoint behind `sim_route`, for routes that dispatch themselves."""
 
     async def endpoint(request: Request) -> JSONResponse:
         raw = await request.body()
         return await run_in_threadpool(_respond, request, handler, raw, locked)
 
-    return endpoint
+    return Route(path, endpoint, methods=[method])
 
 
 def _respond(request: Request, handler: SimHandler, raw: bytes, locked: bool) -> JSONResponse:
     sim: Simulator = request.app.state.sim
     try:
-        # Query parameters count too, so `GET /_sim/deliveries?event=evt_...` works.
-        body = {**request.query_params, **_decode(raw)}
+        # Filters such as `GET /_sim/deliveries?event=evt_...` come in the query string.
+        body = dict(request.query_params) if request.method == "GET" else _decode(request, raw)
         if not locked:
             return JSONResponse(handler(sim, body, dict(request.path_params)))
         with sim.lock:
@@ -62,7 +62,15 @@ def _respond(request: Request, handler: SimHandler, raw: bytes, locked: bool) ->
         return JSONResponse(error.to_dict(), error.status)
 
 
-def _decode(raw: bytes) -> Obj:
+def _decode(request: Request, raw: bytes) -> Obj:
+    """The JSON object a helper was sent; 415 for another content type, 400 for a query."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise StripeError(
+            415, "Simulator helpers take a JSON body: send Content-Type: application/json."
+        )
+    if request.url.query:
+        raise invalid("Simulator helpers take their settings as a JSON body, not a query string.")
     if not raw.strip():
         return {}
     try:

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from .app import create_app
 from .config import SimConfig, is_live_key
+from .control import forget_token, remember_token
 from .simulator import Simulator
 
 
@@ -42,10 +43,16 @@ class RunningSimulator:
         """The live configuration."""
         return self.sim.config
 
+    @property
+    def token(self) -> str:
+        """The control token its `/_sim/*` helpers require (`SimControl(url)` sends it)."""
+        return self.config.control_token
+
     def stop(self, timeout: float = 5.0) -> None:
         """Shut the server down and wait for its thread."""
         self.server.should_exit = True
         self.thread.join(timeout)
+        forget_token(self.url)
 
 
 def start_in_thread(
@@ -54,7 +61,8 @@ def start_in_thread(
     """Start a simulator on `host:port` (a free port by default) and wait until it serves.
 
     Args:
-        config: Settings; `api_base` is replaced by the address actually bound.
+        config: Settings; `api_base` is replaced by the address actually bound. Its control
+            token (random unless given) is remembered, so `SimControl(running.url)` sends it.
         host: Interface to bind.
         port: Port to bind; 0 picks a free one.
         timeout: Seconds to wait for startup.
@@ -94,4 +102,5 @@ def start_in_thread(
             server.should_exit = True
             raise RuntimeError(f"the Stripe simulator did not start on {url}")
         time.sleep(0.01)
+    remember_token(url, app.state.sim.config.control_token)
     return RunningSimulator(url, app, server, thread)

@@ -13,12 +13,25 @@ import pytest
 from sqlmodel import Session
 
 from credits_app.db import make_engine
-from credits_app.settings import PROJECT_ROOT, get_settings
+from credits_app.settings import (
+    DEFAULT_ARGON2_MEMORY_KIB,
+    DEFAULT_ARGON2_TIME_COST,
+    PROJECT_ROOT,
+    get_settings,
+)
 from tests.api.conftest import ADMIN_KEY, bearer, key, spend_body
 from tests.support.factories import make_user
 
 STARTUP_SECONDS = 120
 TOKEN_SECRET = "smoke-test-token-secret-0123456789abcdef-0123456789"
+# What production insists on: a webhook secret, full-cost Argon2, and simulated payments only
+# when allowed (the smoke test takes no payments).
+PROD_SAFETY = {
+    "STRIPE_WEBHOOK_SECRET": "whsec_smoketest0123456789abcdef0123456789abcdef",
+    "ALLOW_SIMULATED_PAYMENTS": "1",
+    "ARGON2_TIME_COST": str(DEFAULT_ARGON2_TIME_COST),
+    "ARGON2_MEMORY_KIB": str(DEFAULT_ARGON2_MEMORY_KIB),
+}
 
 
 def free_port() -> int:
@@ -93,7 +106,10 @@ def test_the_real_backend_serves_spend_grant_and_errors(sqlite_url, tmp_path, mo
     base = f"http://127.0.0.1:{port}"
     args = ["--backend-port", str(port), "--env", mode]
     log_path = tmp_path / "backend.log"
-    process = start_backend(args, backend_env(sqlite_url, tmp_path), log_path)
+    env = backend_env(sqlite_url, tmp_path)
+    if mode == "prod":
+        env.update(PROD_SAFETY)
+    process = start_backend(args, env, log_path)
     try:
         wait_until_serving(base, process, log_path)
         with httpx.Client(base_url=base, timeout=30) as client:
@@ -108,6 +124,8 @@ def test_the_real_backend_serves_spend_grant_and_errors(sqlite_url, tmp_path, mo
             )
             unknown = client.get("/api/nope")
             schema = client.get("/api/openapi.json")
+            docs = client.get("/api/docs")
+            ping = client.get("/ping")
     finally:
         stop_backend(process)
 
@@ -116,6 +134,12 @@ def test_the_real_backend_serves_spend_grant_and_errors(sqlite_url, tmp_path, mo
     assert too_much.status_code == 402 and too_much.json()["error"]["required"] == 1000
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
     assert "/api/credits/spend" in schema.json()["paths"]
+    assert docs.status_code == (404 if mode == "prod" else 200)  # API_DOCS=1 turns it on
+    for response in (granted, unknown, ping):
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert ("strict-transport-security" in response.headers) == (mode == "prod")
 
 
 def test_the_real_backend_refuses_a_short_admin_key_in_production(sqlite_url, tmp_path):

@@ -91,7 +91,10 @@ def test_granting_to_an_unknown_user_is_404(client, user, ledger_ok):
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"userId": "1"}, "userId"),
+        # "1" is a user id (tests/security/test_original_commands.py); these are not.
+        ({"userId": "user-id"}, "userId"),
+        ({"userId": " 1"}, "userId"),
+        ({"userId": 1.0}, "userId"),
         ({"userId": 0}, "userId"),
         ({"amount": "25"}, "amount"),
         ({"amount": 25.0}, "amount"),

@@ -1,4 +1,8 @@
-"""Spend rate limits per user: 429 `rate_limited` with Retry-After, in memory or in Redis."""
+"""Per-user rate limits on spend, reserve and settle: 429 `rate_limited` with Retry-After.
+
+On by default, counted in memory or in Redis; an unreachable Redis falls back to counting
+in this process.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import redis
 from credits_app.services import ratelimit
 from credits_app.services.errors import RateLimited
 from credits_app.settings import get_settings
-from tests.api.conftest import assert_error, bearer, spend_body
+from tests.api.conftest import assert_error, bearer, key, spend_body
 from tests.api.test_database_down import closed_port
 from tests.support import services
 
@@ -57,12 +61,52 @@ def spend_until_limited(client, user_id: int) -> list[int]:
     ]
 
 
-def test_the_limit_is_off_by_default(client, user):
+def test_limits_are_on_by_default_and_zero_turns_one_off(client, user, monkeypatch):
+    settings = get_settings()
+    defaults = [ratelimit.limit_of(action, settings) for action in ("spend", "reserve", "settle")]
+    assert defaults == [600, 600, 600]
+
+    monkeypatch.setenv("RATE_LIMIT_SPEND_PER_MINUTE", "0")
+    get_settings.cache_clear()
     statuses = [
         client.post(SPEND, json=spend_body(1), headers=bearer(user.id)).status_code
         for _ in range(10)
     ]
     assert statuses == [200] * 10
+
+
+def _reserve(client, user_id: int):
+    body = {"amount": 1, "feature": "example-ai", "idempotencyKey": key()}
+    return client.post("/api/credits/reserve", json=body, headers=bearer(user_id))
+
+
+def _settle(client, user_id: int, hold_id: int, how: str):
+    body = {"idempotencyKey": key(), **({"amount": 1} if how == "capture" else {})}
+    url = f"/api/credits/holds/{hold_id}/{how}"
+    return client.post(url, json=body, headers=bearer(user_id))
+
+
+def test_reserve_and_settle_have_limits_of_their_own(client, user, monkeypatch):
+    monkeypatch.setenv("RATE_LIMIT_RESERVE_PER_MINUTE", "3")
+    monkeypatch.setenv("RATE_LIMIT_SETTLE_PER_MINUTE", "2")
+    get_settings.cache_clear()
+    away_from_a_window_edge()
+
+    holds = [_reserve(client, user.id) for _ in range(4)]
+    # Captures and releases count together; a refused one changes nothing.
+    settled = [
+        _settle(client, user.id, holds[0].json()["holdId"], "capture"),
+        _settle(client, user.id, holds[1].json()["holdId"], "release"),
+        _settle(client, user.id, holds[2].json()["holdId"], "release"),
+    ]
+    spent = client.post(SPEND, json=spend_body(1), headers=bearer(user.id))
+
+    assert [h.status_code for h in holds] == [200, 200, 200, 429]
+    assert_error(holds[3], 429, "rate_limited")
+    assert [s.status_code for s in settled] == [200, 200, 429]
+    assert spent.status_code == 200  # spends are counted apart
+    me = client.get("/api/me/entitlements", headers=bearer(user.id)).json()
+    assert [h["id"] for h in me["holds"]] == [holds[2].json()["holdId"]]
 
 
 def test_in_memory_the_next_spend_past_the_limit_is_429(client, user, other_user, monkeypatch):
@@ -99,9 +143,15 @@ def test_in_redis_the_limit_is_shared_by_every_worker(client, user, monkeypatch,
     forget_user(redis_client, user.id)
 
 
-def test_an_unreachable_redis_is_503_not_500(client, user, monkeypatch):
+def test_an_unreachable_redis_falls_back_to_counting_in_this_process(
+    client, user, monkeypatch, caplog
+):
     use_limit(monkeypatch, f"redis://127.0.0.1:{closed_port()}/0")
+    away_from_a_window_edge()
 
-    response = client.post(SPEND, json=spend_body(1), headers=bearer(user.id))
+    statuses = spend_until_limited(client, user.id)
 
-    assert_error(response, 503, "unavailable")
+    # Spending keeps working through a Redis outage, and the limit still holds.
+    assert statuses == [200] * LIMIT + [429]
+    warnings = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
+    assert len(warnings) == 1

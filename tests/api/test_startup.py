@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from credits_app.settings import ConfigError, get_settings
+from credits_app.settings import (
+    DEFAULT_ARGON2_MEMORY_KIB,
+    DEFAULT_ARGON2_TIME_COST,
+    ConfigError,
+    get_settings,
+)
 from tests.api.conftest import ADMIN_KEY, TestClient
 
 PROD_SECRET = "prod-token-secret-0123456789abcdef-0123456789abcdef"
+PROD_WEBHOOK_SECRET = "whsec_prodstartup0123456789abcdef0123456789abcd"
 
 
 @pytest.fixture
 def prod_env(monkeypatch):
     monkeypatch.setenv("CREDITS_ENV", "prod")
     monkeypatch.setenv("ACCESS_TOKEN_SECRET", PROD_SECRET)
+    monkeypatch.setenv("ALLOW_SIMULATED_PAYMENTS", "1")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", PROD_WEBHOOK_SECRET)
+    monkeypatch.setenv("ARGON2_TIME_COST", str(DEFAULT_ARGON2_TIME_COST))
+    monkeypatch.setenv("ARGON2_MEMORY_KIB", str(DEFAULT_ARGON2_MEMORY_KIB))
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()

@@ -58,7 +58,7 @@ def test_next_user_of_a_tab_never_receives_the_previous_users_data(visitor, live
     expect_balance(page, 16)
     assert any(SECRET_A in f for f in frames), "the recorder sees the state sent"
 
-    page.goto("/logout")
+    page.click("#nav-logout")
     page.wait_for_url(route_pattern("/login"))
     frames.clear()  # from here on, nothing of A or of the user A looked up may arrive
     login(page, other.email)
@@ -84,7 +84,7 @@ def test_logout_in_one_tab_stops_the_other_tab_at_its_next_action(visitor, live_
     second.goto("/dashboard")
     expect(second.locator("#ledger")).to_contain_text(SECRET_A)
 
-    first.goto("/logout")
+    first.click("#nav-logout")
     first.wait_for_url(route_pattern("/login"))
     second.click("#export-csv")
     second.wait_for_url(route_pattern("/login"))

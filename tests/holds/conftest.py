@@ -14,8 +14,12 @@ with warnings.catch_warnings():
 
 @pytest.fixture
 def client(app_settings):
-    """A TestClient on `create_api()` using the test database."""
+    """A TestClient on `create_api()` using the test database, with fresh rate limits."""
     from credits_app.api import create_api
+    from credits_app.services import ratelimit
 
+    # User ids restart with each test database: yesterday's counts must not carry over.
+    ratelimit.limiter_for.cache_clear()
     with TestClient(create_api()) as test_client:
         yield test_client
+    ratelimit.limiter_for.cache_clear()

@@ -123,3 +123,29 @@ def _email_of(engine, user_id: int) -> str:
         return conn.execute(
             text("SELECT email FROM app_user WHERE id = :u"), {"u": user_id}
         ).scalar_one()
+
+
+@pytest.mark.browser
+def test_production_pages_send_the_security_headers_and_keep_their_policy(full_app, browser):
+    """Pages served by the production server carry the headers; loading them breaks no rule."""
+    with httpx.Client(base_url=full_app.url, timeout=30) as client:
+        answers = [client.get(path) for path in ("/", "/admin/grant/", "/api/nope")]
+    for response in answers:
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["strict-transport-security"].startswith("max-age=")
+    page_policy = answers[1].headers["content-security-policy"]
+    assert "default-src 'self'" in page_policy and "ws://127.0.0.1:" in page_policy
+
+    context = browser.new_context(base_url=full_app.url)
+    page = context.new_page()
+    page.add_init_script(
+        "window.__violations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    page.goto("/login")
+    page.wait_for_selector("#auth-submit")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__violations") == []
+    context.close()

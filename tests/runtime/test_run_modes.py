@@ -16,6 +16,7 @@ import pytest
 from credits_app.runtime.dev import reload_exclusions
 from credits_app.runtime.ports import free_port
 from credits_app.settings import PROJECT_ROOT, get_settings
+from tests.support import original_commands as original
 from tests.support import processes
 
 
@@ -34,6 +35,14 @@ def _prod_env(tmp_path, **extra: str) -> dict[str, str]:
     return processes.app_env(f"sqlite:///{tmp_path / 'c.db'}", tmp_path, **extra)
 
 
+def _the_error(result: subprocess.CompletedProcess) -> str:
+    """The one `error:` line a refused start ends with (warnings may come before it)."""
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], lines
+    return errors[0]
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "named"),
     [
@@ -46,15 +55,34 @@ def _prod_env(tmp_path, **extra: str) -> dict[str, str]:
 def test_run_prod_refuses_placeholder_secrets(tmp_path, variable, value, named):
     result = _cli("run-prod", "--backend-only", env=_prod_env(tmp_path, **{variable: value}))
     assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and named in lines[0], lines
+    assert named in _the_error(result)
+    assert not (tmp_path / "c.db").exists(), "nothing may be migrated before the check"
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"ALLOW_SIMULATED_PAYMENTS": None}, "ALLOW_SIMULATED_PAYMENTS"),
+        ({"STRIPE_WEBHOOK_SECRET": None}, "STRIPE_WEBHOOK_SECRET"),
+        ({"ARGON2_TIME_COST": "1"}, "ARGON2_TIME_COST"),
+    ],
+)
+def test_run_prod_refuses_unsafe_setups_in_one_line(tmp_path, changes, named):
+    env = _prod_env(tmp_path)
+    for name, value in changes.items():
+        env.pop(name) if value is None else env.update({name: value})
+
+    result = _cli("run-prod", "--backend-only", env=env)
+
+    assert result.returncode == 2
+    assert named in _the_error(result)
     assert not (tmp_path / "c.db").exists(), "nothing may be migrated before the check"
 
 
 def test_run_prod_refuses_several_workers_without_redis(tmp_path):
     result = _cli("run-prod", "--backend-only", env=_prod_env(tmp_path, WORKERS="2"))
     assert result.returncode == 2
-    assert result.stderr.strip() == (
+    assert _the_error(result) == (
         "error: WORKERS=2 needs REDIS_URL: workers share Reflex state through Redis"
     )
 
@@ -138,6 +166,8 @@ def test_dev_mode_serves_pages_api_and_simulator_and_ctrl_c_stops_all(tmp_path):
     }
     for name in ("CREDITS_ENV", "ACCESS_TOKEN_SECRET", "STRIPE_WEBHOOK_SECRET", "SITE_URL"):
         env.pop(name, None)
+    # The original README's admin key and webhook secret, so its lines run unchanged.
+    env.update(ADMIN_API_KEY=original.ADMIN_KEY, STRIPE_WEBHOOK_SECRET=DEV_WEBHOOK_SECRET)
     assert _cli("migrate", env=env).returncode == 0
     log = (tmp_path / "run.log").open("w")
     process = subprocess.Popen(
@@ -162,6 +192,7 @@ def test_dev_mode_serves_pages_api_and_simulator_and_ctrl_c_stops_all(tmp_path):
         user = _cli("create-user", "dev@example.com", "--password", "a long dev password", env=env)
         grant = _cli("grant", user.stdout.strip(), "5", "--reason", "r", "--key", "k", env=env)
         assert grant.returncode == 0, grant.stderr
+        _replay_the_original_commands(ports["FRONTEND_PORT"], user.stdout.strip())
         time.sleep(3)
         assert _compiles(tmp_path / "run.log") == compiles, "a database write restarted the app"
     finally:
@@ -172,6 +203,37 @@ def test_dev_mode_serves_pages_api_and_simulator_and_ctrl_c_stops_all(tmp_path):
     _gone, alive = psutil.wait_procs(tree, timeout=20)
     assert not alive, f"still running after Ctrl-C: {alive}"
     assert process.returncode == 0
+
+
+DEV_WEBHOOK_SECRET = "whsec_devmodetest0123456789abcdef0123456789ab"
+
+
+def _replay_the_original_commands(port: int, user_id: str) -> None:
+    """The original README's curl and `stripe listen` lines, sent to the page's port."""
+    page = httpx.get(f"http://localhost:{port}/", timeout=30)
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+    synced = original.send(original.parse_curl(original.SYNC_PRICES, port=port))
+    assert synced.status_code == 200, synced.text
+    assert "price_sim_starter" in synced.json()["imported"]
+
+    grant = original.parse_curl(original.GRANT, port=port)
+    as_written = original.send(grant)
+    assert as_written.status_code == 422, as_written.text
+    assert as_written.json()["error"]["field"] == "userId"
+    granted = original.send(original.with_user_id(grant, user_id))
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["balance"] == 105  # 5 from the CLI, 100 from the original's line
+
+    target = original.forward_url(port=port)
+    body, headers = original.stripe_cli_delivery(original.triggered_event(), DEV_WEBHOOK_SECRET)
+    delivered = httpx.post(target, content=body, headers=headers, timeout=30)
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["outcome"] == "ignored"
+    forged = httpx.post(target, content=body, headers={**headers, "Stripe-Signature": "t=1,v1=0"})
+    assert forged.status_code == 400 and forged.json()["error"]["code"] == "invalid_signature"
 
 
 def _compiles(path) -> int:

@@ -118,17 +118,14 @@ def test_hosted_page_form_pays_and_redirects(client, stripe_sim, receiver, sim):
     page_url = f"{stripe_sim.url}/checkout/{session.id}"
 
     page = httpx.get(page_url)
-    declined = httpx.post(
-        f"{stripe_sim.url}/_sim/checkout/sessions/{session.id}/pay",
-        data={"card": "4000 0000 0000 0002"},
-    )
-    accepted = httpx.post(
-        f"{stripe_sim.url}/_sim/checkout/sessions/{session.id}/pay",
-        data={"card": "4242 4242 4242 4242"},
-    )
+    # The form posts to the page's own URL, as a browser on the page does (same origin).
+    same_origin = {"Origin": stripe_sim.url}
+    declined = httpx.post(page_url, data={"card": "4000 0000 0000 0002"}, headers=same_origin)
+    accepted = httpx.post(page_url, data={"card": "4242 4242 4242 4242"}, headers=same_origin)
     sim.wait_for_deliveries()
 
     assert page.status_code == 200
+    assert f'<form class="card" method="post" action="/checkout/{session.id}">' in page.text
     for text in (
         "Starter Pack",
         "$5.00",
@@ -213,8 +210,7 @@ def test_a_finished_session_cannot_be_paid_by_the_helper_or_the_page(client, sim
             sim.pay(session.id)
         answers[session.id] = caught.value
     page = httpx.post(
-        f"{stripe_sim.url}/_sim/checkout/sessions/{expired.id}/pay",
-        data={"card": "4242 4242 4242 4242"},
+        f"{stripe_sim.url}/checkout/{expired.id}", data={"card": "4242 4242 4242 4242"}
     )
 
     assert answers[completed.id].status == 400

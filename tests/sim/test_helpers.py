@@ -10,7 +10,7 @@ import pytest
 import stripe
 
 from credits_app.stripe_sim.config import LiveKeyRefused, SimConfig
-from credits_app.stripe_sim.control import SimControlError
+from credits_app.stripe_sim.control import SimControl, SimControlError
 from credits_app.stripe_sim.testing import start_in_thread
 
 from .conftest import WEBHOOK_SECRET
@@ -124,7 +124,8 @@ def _free_port() -> int:
 def test_command_line_serves_the_api_and_forwards_signed_events(stripe_sim, receiver):
     del stripe_sim  # resets the shared simulator so none of its deliveries reach `receiver`
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    token = "a-token-chosen-by-the-caller"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "STRIPE_SIM_CONTROL_TOKEN": token}
     env.pop("STRIPE_SECRET_KEY", None)
     command = [
         sys.executable,
@@ -147,11 +148,12 @@ def test_command_line_serves_the_api_and_forwards_signed_events(stripe_sim, rece
         client = stripe.StripeClient("sk_test_cli", base_addresses={"api": base})
         customer = client.v1.customers.create({"email": "cli@example.com"})
         price = client.v1.prices.retrieve("price_sim_pro")
-        httpx.post(f"{base}/_sim/deliveries/wait", json={"timeout": 10})
+        drained = SimControl(base, token=token).wait_for_deliveries()
     finally:
         process.terminate()
         process.wait(10)
 
+    assert drained["delivered"] == 1
     assert [e.data.object.id for e in receiver.events()] == [customer.id]
     assert price.metadata["includedCredits"] == "500"
 

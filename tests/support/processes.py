@@ -18,7 +18,7 @@ import httpx
 
 from credits_app.runtime.ports import free_port
 from credits_app.runtime.supervisor import answers
-from credits_app.settings import PROJECT_ROOT
+from credits_app.settings import DEFAULT_ARGON2_MEMORY_KIB, DEFAULT_ARGON2_TIME_COST, PROJECT_ROOT
 
 # Strong values so production mode accepts them; tests mint tokens with the same secret.
 ACCESS_TOKEN_SECRET = "runtime-tests-access-token-secret-0123456789abcdef"
@@ -51,6 +51,11 @@ def app_env(database_url: str, tmp: Path, **extra: str) -> dict[str, str]:
         "REFLEX_STATES_WORKDIR": str(tmp / "states"),
         "REFLEX_TELEMETRY_ENABLED": "false",
         "GRANIAN_LOG_LEVEL": "warning",
+        # Production refuses simulated payments and a cheap Argon2 (the suite's own) unless
+        # told otherwise; these backends talk to the simulator and hash at full cost.
+        "ALLOW_SIMULATED_PAYMENTS": "1",
+        "ARGON2_TIME_COST": str(DEFAULT_ARGON2_TIME_COST),
+        "ARGON2_MEMORY_KIB": str(DEFAULT_ARGON2_MEMORY_KIB),
     }
     for name in ("REDIS_URL", "REFLEX_REDIS_URL", "WORKERS", "PORT", "STRIPE_SECRET_KEY"):
         env.pop(name, None)

@@ -77,6 +77,11 @@ def test_production_starts_with_real_secrets(monkeypatch):
     monkeypatch.setenv("CREDITS_ENV", "prod")
     monkeypatch.setenv("ACCESS_TOKEN_SECRET", STRONG)
     monkeypatch.setenv("ADMIN_API_KEY", "k7Qp2xZr9LmN4vB8")
+    # What production also insists on (tests/security/test_browser_surface.py covers each).
+    monkeypatch.setenv("ALLOW_SIMULATED_PAYMENTS", "1")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_" + STRONG)
+    monkeypatch.setenv("ARGON2_TIME_COST", "3")
+    monkeypatch.setenv("ARGON2_MEMORY_KIB", "65536")
 
     settings = load_settings()
 

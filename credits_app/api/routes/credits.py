@@ -63,6 +63,9 @@ def spend(body: SpendRequest, claims: ClaimsDep, session: SessionDep) -> LedgerW
 def grant(body: GrantRequest, _admin: AdminKeyDep, session: SessionDep) -> LedgerWriteResponse:
     """Grant `amount` credits to `userId` with a reason, once per key (needs `x-admin-key`).
 
+    `userId` is a JSON integer or a string of its digits (`"42"`, as the original system's
+    clients send it); anything else is a 422 naming `userId`.
+
     Answers 503 when the server has no ADMIN_API_KEY (the admin API is disabled).
     """
     result = grant_credits(

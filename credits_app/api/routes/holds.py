@@ -20,7 +20,7 @@ from credits_app.services.holds import (
     release,
     reserve,
 )
-from credits_app.services.ratelimit import check_spend_rate
+from credits_app.services.ratelimit import check_rate
 
 router = APIRouter(prefix="/api/credits", tags=["holds"])
 HoldId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The hold's id from reserve.")]
@@ -147,10 +147,14 @@ def reserve_credits(
     The body's `feature` must equal the token's. Capture or release the hold before
     `expiresAt`; after that it is released automatically. A retry with the same key returns
     the same hold with `replayed: true`.
+
+    A user has at most MAX_ACTIVE_HOLDS_PER_USER (100) active holds: past that, 409
+    `too_many_holds` with `limit` and `active`. Reserves count against
+    RATE_LIMIT_RESERVE_PER_MINUTE (429 `rate_limited`).
     """
     if body.feature != claims.feature:
         raise Forbidden(f"this token is for feature {claims.feature!r}, not {body.feature!r}")
-    check_spend_rate(claims.user_id)
+    check_rate("reserve", claims.user_id)
     hold = reserve(
         session=session,
         user_id=claims.user_id,
@@ -173,7 +177,7 @@ def reserve_credits(
     "/holds/{hold_id}/capture",
     summary="Capture a hold",
     response_model=SettleResponse,
-    responses=error_responses(401, 403, 404, 409, 410),
+    responses=error_responses(401, 403, 404, 409, 410, 429),
 )
 def capture_hold(
     hold_id: HoldId, body: CaptureRequest, claims: ClaimsDep, session: SessionDep
@@ -184,8 +188,10 @@ def capture_hold(
     for another feature than the token's, or by an AI run (`/api/example/use-credits`):
     only that run settles its hold, charging the output it delivered, and nothing changes;
     409 `hold_not_active` when it was already captured or released; 410 `hold_expired`;
-    422 `amount_exceeds_hold`.
+    422 `amount_exceeds_hold`; 429 `rate_limited` past RATE_LIMIT_SETTLE_PER_MINUTE (captures
+    and releases together).
     """
+    check_rate("settle", claims.user_id)
     result = capture(
         session=session,
         user_id=claims.user_id,
@@ -201,7 +207,7 @@ def capture_hold(
     "/holds/{hold_id}/release",
     summary="Release a hold",
     response_model=SettleResponse,
-    responses=error_responses(401, 403, 404, 409, 410),
+    responses=error_responses(401, 403, 404, 409, 410, 429),
 )
 def release_hold(
     hold_id: HoldId, body: ReleaseRequest, claims: ClaimsDep, session: SessionDep
@@ -211,6 +217,7 @@ def release_hold(
     An AI run's hold cannot be released here (403 `forbidden`, nothing changes): its output
     would otherwise be free.
     """
+    check_rate("settle", claims.user_id)
     result = release(
         session=session,
         user_id=claims.user_id,

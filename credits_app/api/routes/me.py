@@ -1,13 +1,17 @@
-"""Routes: what the token's user is entitled to."""
+"""Routes: what the token's user is entitled to, and their ledger as a CSV download."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
 from credits_app.api.deps import ClaimsDep, ReadSessionDep
 from credits_app.api.schemas import EntitlementsResponse, error_responses
 from credits_app.api.schemas.me import HoldOut, PlanOut, SubscriptionOut
 from credits_app.services.entitlements import entitlements_of
+from credits_app.services.ledger_export import stream_ledger_csv, ticket_user
 
 router = APIRouter(prefix="/api/me", tags=["me"])
 
@@ -57,4 +61,24 @@ def entitlements(claims: ClaimsDep, session: ReadSessionDep) -> EntitlementsResp
         plan=plan,
         spent_by_feature=found.spent_by_feature,
         period_days=found.period_days,
+    )
+
+
+# The dashboard's download, not part of the client API: left out of the OpenAPI schema.
+@router.get("/ledger.csv", response_class=StreamingResponse, include_in_schema=False)
+def ledger_csv(ticket: Annotated[str, Query(max_length=1000)]) -> StreamingResponse:
+    """Stream the ledger of the ticket's user as CSV, one page of entries at a time.
+
+    The dashboard's "Export CSV" button mints the `ticket` for the logged-in user and has
+    the browser download this URL; the ticket is good for one download within 60 seconds.
+    Access tokens are not accepted here.
+    """
+    chunks = stream_ledger_csv(user_id=ticket_user(ticket))
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="credits-ledger.csv"',
+            "Cache-Control": "no-store",
+        },
     )

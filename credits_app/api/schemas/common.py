@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt, StrictStr
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import WithJsonSchema
+from pydantic_core import PydanticCustomError
 
-from credits_app.services.validation import MAX_AMOUNT, MAX_KEY_LENGTH
+from credits_app.services.validation import MAX_AMOUNT, MAX_KEY_LENGTH, MAX_USER_ID
 
 
 class ApiModel(BaseModel):
@@ -31,7 +34,47 @@ Amount = Annotated[
     StrictInt,
     Field(ge=1, le=MAX_AMOUNT, description="Whole credits, a JSON integer (1..10^9)."),
 ]
-UserId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1, description="The user's id.")]
+USER_ID_RULE = f"must be a JSON integer or a string of digits from 1 to {MAX_USER_ID}"
+_USER_ID_DIGITS = re.compile(r"[1-9][0-9]{0,9}")  # ASCII only: no sign, space or leading 0
+# The same set as a JSON Schema pattern, so clients and the fuzzer know the exact range.
+USER_ID_PATTERN = (
+    r"^(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}"
+    r"|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}"
+    r"|21474836[0-3][0-9]|214748364[0-7])$"
+)
+
+
+def parse_user_id(value: Any) -> int:
+    """Return the user id `value` names: a JSON integer, or a string of its digits.
+
+    The original system's clients send user ids as strings (`"userId": "42"`).
+
+    Raises:
+        PydanticCustomError: For anything else: bools, floats, signs, spaces, leading zeros,
+            non-ASCII digits, or a number outside 1..2^31-1.
+    """
+    if type(value) is int and 1 <= value <= MAX_USER_ID:
+        return value
+    if isinstance(value, str) and _USER_ID_DIGITS.fullmatch(value):
+        number = int(value)
+        if number <= MAX_USER_ID:
+            return number
+    raise PydanticCustomError("user_id", USER_ID_RULE)
+
+
+UserId = Annotated[
+    int,
+    PlainValidator(parse_user_id),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_USER_ID},
+                {"type": "string", "pattern": USER_ID_PATTERN},
+            ],
+            "description": "The user's id: a JSON integer, or a string of its digits.",
+        }
+    ),
+]
 Feature = Annotated[
     StrictStr,
     Field(

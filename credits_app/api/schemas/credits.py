@@ -34,7 +34,8 @@ class GrantRequest(ApiModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"userId": 1, "amount": 500, "reason": "support credit", "idempotencyKey": "g-1"}
+                {"userId": 1, "amount": 500, "reason": "support credit", "idempotencyKey": "g-1"},
+                {"userId": "1", "amount": 100, "reason": "promotional", "idempotencyKey": "g-2"},
             ]
         }
     )

@@ -5,6 +5,7 @@ from credits_app.services.holds.errors import (
     HoldExpired,
     HoldNotActive,
     HoldNotFound,
+    TooManyHolds,
 )
 from credits_app.services.holds.expiry import (
     expire_due_holds,
@@ -35,6 +36,7 @@ __all__ = [
     "HoldView",
     "ManagedBy",
     "SettleResult",
+    "TooManyHolds",
     "active_holds",
     "capture",
     "expire_due_holds",

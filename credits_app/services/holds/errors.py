@@ -62,3 +62,21 @@ class AmountExceedsHold(CreditsError):
 
     def details(self) -> dict[str, Any]:  # noqa: D102 (documented on CreditsError)
         return {"holdId": self.hold_id, "reserved": self.reserved, "requested": self.requested}
+
+
+class TooManyHolds(CreditsError):
+    """Raised when a reserve would exceed MAX_ACTIVE_HOLDS_PER_USER active holds."""
+
+    code = "too_many_holds"
+    http_status = 409
+
+    def __init__(self, limit: int, active: int) -> None:
+        super().__init__(
+            f"too many active holds ({active} of at most {limit}): capture or release one, "
+            "or wait for one to expire"
+        )
+        self.limit = limit
+        self.active = active
+
+    def details(self) -> dict[str, Any]:  # noqa: D102 (documented on CreditsError)
+        return {"limit": self.limit, "active": self.active}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from credits_app.models import EntryKind, HoldStatus, utcnow
 from credits_app.services.accounts import accounts
 from credits_app.services.errors import IdempotencyConflict, InsufficientCredits, InvalidRequest
+from credits_app.services.holds.errors import TooManyHolds
 from credits_app.services.holds.results import AccountState, HoldResult
 from credits_app.services.holds.store import (
     HOLD_SOURCE,
@@ -21,6 +22,7 @@ from credits_app.services.holds.store import (
 )
 from credits_app.services.ledger import append_entry, entries
 from credits_app.services.validation import validate_amount, validate_feature, validate_key
+from credits_app.settings import get_settings
 
 DEFAULT_TTL_SECONDS = 300
 MAX_TTL_SECONDS = 24 * 3600
@@ -67,6 +69,25 @@ def _replay(
         select(entries).where(entries.c.hold_id == hold.id, entries.c.kind == EntryKind.HOLD)
     ).one()
     return _result(hold, entry.balance_after, entry.held_after, state.user_id, replayed=True)
+
+
+def _check_cap(session: Session, state: AccountState, now: datetime) -> None:
+    """Refuse a new hold past MAX_ACTIVE_HOLDS_PER_USER (the caller holds the account lock).
+
+    Holds that ran out were expired by the locked unit before this runs, so every hold still
+    marked active counts; AI runs' holds count like any other.
+    """
+    cap = get_settings().max_active_holds_per_user
+    if cap <= 0:
+        return
+    query = select(func.count()).where(
+        holds.c.account_id == state.id,
+        holds.c.status == HoldStatus.ACTIVE,
+        holds.c.expires_at > now,
+    )
+    active = session.exec(query).one()[0]
+    if active >= cap:
+        raise TooManyHolds(limit=cap, active=active)
 
 
 def _result(hold: Row, balance: int, held: int, user_id: int, *, replayed: bool) -> HoldResult:
@@ -162,6 +183,8 @@ def reserve(
     Raises:
         InvalidRequest: For a bad amount, feature, key or ttl; nothing is written.
         InsufficientCredits: When fewer credits are available than asked for.
+        TooManyHolds: When the user already has MAX_ACTIVE_HOLDS_PER_USER active holds (a
+            reused key still replays).
         IdempotencyConflict: When the key was used for a different amount, feature, digests
             or manager (the fields named).
         UserNotFound: When the user does not exist.
@@ -174,7 +197,10 @@ def reserve(
 
     def body(state: AccountState) -> HoldResult:
         replayed = _replay(session, state, key, request, digests, managed_by)
-        return replayed or _create(session, state, request, key, now, ttl, digests, managed_by)
+        if replayed:
+            return replayed
+        _check_cap(session, state, now)
+        return _create(session, state, request, key, now, ttl, digests, managed_by)
 
     try:
         return locked_unit(session, user_id=user_id, now=now, body=body)

@@ -1,0 +1,1 @@
+"""Attacks replayed against the app, each asserting that it fails."""
