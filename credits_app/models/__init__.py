@@ -21,17 +21,22 @@ from credits_app.models.ledger import (
     LedgerEntry,
     UsageEvent,
 )
+from credits_app.models.lots import CreditLot, LotAllocation, LotCategory, LotSource
 from credits_app.models.users import AuthSession, EmailToken, User
 
 __all__ = [
     "AuthSession",
     "CreditAccount",
     "CreditHold",
+    "CreditLot",
     "Customer",
     "EmailToken",
     "EntryKind",
     "HoldStatus",
     "LedgerEntry",
+    "LotAllocation",
+    "LotCategory",
+    "LotSource",
     "Price",
     "Product",
     "StripeDispute",

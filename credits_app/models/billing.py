@@ -50,6 +50,11 @@ class Price(SQLModel, table=True):
     unit_amount: int = Field(sa_column=Column(BigInteger, nullable=False))
     currency: str = Field(sa_column=Column(String(3), nullable=False))
     included_credits: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # How long its credits last (metadata `creditsExpireAfter`): an ISO 8601 duration such as
+    # "P1Y", "period" (until the billing period ends), or NULL for never.
+    credits_expire_after: str | None = Field(default=None, sa_column=Column(String(32)))
+    # Plans that expire each period: at most this many unused credits roll over (`rolloverMax`).
+    rollover_max: int | None = Field(default=None, sa_column=Column(BigInteger))
     lookup_key: str | None = Field(default=None, sa_column=Column(String(255)))
     active: bool = Field(default=True, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

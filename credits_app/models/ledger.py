@@ -57,6 +57,7 @@ class CreditAccount(SQLModel, table=True):
         CheckConstraint("balance >= 0", name="balance_not_negative"),
         CheckConstraint("held >= 0 AND held <= balance", name="held_within_balance"),
         CheckConstraint("debt >= 0", name="debt_not_negative"),
+        UniqueConstraint("owner_type", "owner_id", name="uq_credit_account_owner"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -64,6 +65,11 @@ class CreditAccount(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("app_user.id"), unique=True)
     )
     kind: str = Field(default="user", sa_column=Column(String(16), nullable=False))
+    # Who owns the pool: ('user', user id) today; ('org', org id) for team pools later.
+    owner_type: str = Field(
+        default="user", sa_column=Column(String(16), nullable=False, server_default="user")
+    )
+    owner_id: int | None = Field(default=None, sa_column=Column(Integer))
     balance: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     held: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     debt: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))

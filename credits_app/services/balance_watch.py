@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from credits_app.db import READ_ONLY, engine_for
 from credits_app.services.balance_events import CHANNEL
-from credits_app.services.ledger import entries
+from credits_app.services.journal import entries
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from credits_app.models import utcnow
 from credits_app.services.accounts import accounts, require_user
 from credits_app.services.errors import InvalidRequest
-from credits_app.services.ledger import entries, usage
+from credits_app.services.journal import entries, usage
 
 MAX_PAGE = 500
 

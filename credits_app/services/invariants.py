@@ -9,7 +9,8 @@ from credits_app.models import CreditHold, EntryKind, HoldStatus
 from credits_app.services.accounts import accounts
 from credits_app.services.billing.money_checks import check_money
 from credits_app.services.holds.checks import holds_match_entries
-from credits_app.services.ledger import entries, usage
+from credits_app.services.journal import entries, usage
+from credits_app.services.lots.checks import check_lots
 
 holds = CreditHold.__table__
 
@@ -23,7 +24,7 @@ KIND_SIGNS = {
     EntryKind.HOLD: ("0", "+", "0"),
     EntryKind.CAPTURE: ("-", "-", "0"),
     EntryKind.RELEASE: ("0", "-", "0"),
-    EntryKind.EXPIRE: ("0", "-", "0"),
+    EntryKind.EXPIRE: ("-", "-", "0"),  # a hold's time ran out (held) or a lot's (balance)
     EntryKind.TRANSFER_IN: ("+", "0", "0"),
     EntryKind.TRANSFER_OUT: ("-", "0", "0"),
 }
@@ -150,9 +151,12 @@ def check_ledger(*, session: Session) -> list[str]:
     held never exceeds the balance; each kind moves credits only its own way; each spend has
     exactly one matching usage event; held equals the total of active holds; each hold has
     one opening entry and, once resolved, one entry of its outcome, whose sums agree with
-    the hold's amount and captured credits. Credits follow money (`check_money`): each
-    Stripe purchase granted exactly what its lines buy at their prices' rates, no Stripe
-    object granted twice, and refunds and disputes never took back more than it bought.
+    the hold's amount and captured credits. Lots (`check_lots`): each lot's remaining
+    replays from its allocations, the balance net of holds is what the lots hold, no lot
+    was drawn outside its window, and each hold pins its amount. Credits follow money
+    (`check_money`): each Stripe purchase granted exactly what its lines buy at their
+    prices' rates, no Stripe object granted twice, and refunds and disputes never took
+    back more than it bought.
     """
     return (
         _account_totals(session)
@@ -161,5 +165,6 @@ def check_ledger(*, session: Session) -> list[str]:
         + _usage_matches_spends(session)
         + _holds_match_held(session)
         + holds_match_entries(session)
+        + check_lots(session)
         + check_money(session)
     )

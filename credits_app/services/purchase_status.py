@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from credits_app.models import StripePayment, utcnow
-from credits_app.services.ledger import entries
+from credits_app.services.journal import entries
 
 # A plan's first credits come from its invoice, not the session: recent ones count.
 RECENT_PLAN_GRANT = timedelta(minutes=15)

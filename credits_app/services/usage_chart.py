@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Date, cast, func, literal_column, select
 from sqlmodel import Session
 
-from credits_app.services.ledger import usage
+from credits_app.services.journal import usage
 
 
 @dataclass(frozen=True)

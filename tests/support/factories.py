@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import timedelta
 
 from sqlmodel import Session
 
-from credits_app.services.ledger import LedgerResult, grant_credits
+from credits_app.models import utcnow
+from credits_app.services.ledger import LedgerResult, LotTerms, grant_credits
 from credits_app.services.users import UserInfo, create_user
 
 _counter = itertools.count(1)
@@ -31,11 +33,16 @@ def make_user(
 
 
 def give(session: Session, user_id: int, amount: int, reason: str = "test grant") -> LedgerResult:
-    """Grant `amount` credits under a fresh idempotency key."""
+    """Grant `amount` credits under a fresh idempotency key, as a never-expiring paid lot.
+
+    The lot is effective from a day ago, so tests that act "a minute ago" (to make holds
+    run out) can spend it.
+    """
     return grant_credits(
         session=session,
         user_id=user_id,
         amount=amount,
         reason=reason,
         idempotency_key=f"test-{uuid.uuid4().hex}",
+        terms=LotTerms(effective_at=utcnow() - timedelta(days=1)),
     )

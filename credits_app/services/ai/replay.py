@@ -11,7 +11,7 @@ from credits_app.services.accounts import balance_of
 from credits_app.services.ai.charge import step_key
 from credits_app.services.ai.events import AiEvent, Chunk, Failed, Finished, Reserved
 from credits_app.services.holds import HoldRecord, HoldResult, hold_record
-from credits_app.services.ledger import find_entry
+from credits_app.services.journal import find_entry
 
 POLL_SECONDS = 0.2
 # Holds resolved before runs recorded how they ended were captured only when they finished.

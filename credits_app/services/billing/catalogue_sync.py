@@ -10,9 +10,12 @@ from sqlmodel import Session, select
 
 from credits_app.models import Price, Product, utcnow
 from credits_app.services.billing.stripe_client import get_stripe_client, stripe_errors
+from credits_app.services.lots.policy import PERIOD, parse_policy
 from credits_app.settings import get_settings
 
 CREDITS_METADATA_KEY = "includedCredits"
+EXPIRE_METADATA_KEY = "creditsExpireAfter"
+ROLLOVER_METADATA_KEY = "rolloverMax"
 MAX_CREDITS = 1_000_000_000
 
 
@@ -38,6 +41,29 @@ def included_credits(price: Any) -> tuple[int | None, str | None]:
     if not 1 <= credits <= MAX_CREDITS:
         return None, f"{CREDITS_METADATA_KEY} must be between 1 and {MAX_CREDITS}"
     return credits, None
+
+
+def credit_terms(price: Any) -> tuple[str | None, int | None, str | None]:
+    """Read `creditsExpireAfter` and `rolloverMax`: (expiry policy, rollover cap, problem).
+
+    The policy is None when credits never expire (the default, as packs always were).
+    """
+    metadata = price.get("metadata") or {}
+    policy, problem = parse_policy(metadata.get(EXPIRE_METADATA_KEY))
+    if problem:
+        return None, None, f"{EXPIRE_METADATA_KEY}: {problem}"
+    raw = metadata.get(ROLLOVER_METADATA_KEY)
+    if raw is None or str(raw).strip() == "":
+        return policy, None, None
+    try:
+        cap = int(str(raw).strip())
+    except ValueError:
+        return None, None, f"{ROLLOVER_METADATA_KEY} is not an integer: {raw!r}"
+    if not 0 <= cap <= MAX_CREDITS:
+        return None, None, f"{ROLLOVER_METADATA_KEY} must be between 0 and {MAX_CREDITS}"
+    if policy != PERIOD:
+        return None, None, f"{ROLLOVER_METADATA_KEY} needs {EXPIRE_METADATA_KEY}=period"
+    return policy, cap, None
 
 
 def fetch_active_prices() -> list[dict[str, Any]]:
@@ -82,6 +108,8 @@ def _apply(session: Session, prices: list[Any]) -> SyncSummary:
         credits, problem = included_credits(price)
         if problem is None and price.get("unit_amount") is None:
             problem = "it has no fixed unit amount"
+        if problem is None:
+            problem = credit_terms(price)[2]
         if problem is not None:
             summary.skipped[price["id"]] = problem
             continue
@@ -113,6 +141,8 @@ def _upsert_price(session: Session, data: Any, product_id: str, credits: int) ->
         "unit_amount": int(data["unit_amount"]),
         "currency": str(data["currency"]).lower(),
         "included_credits": credits,
+        "credits_expire_after": credit_terms(data)[0],
+        "rollover_max": credit_terms(data)[1],
         "lookup_key": data.get("lookup_key"),
         "active": True,
         "updated_at": utcnow(),

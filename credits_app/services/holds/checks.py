@@ -6,8 +6,8 @@ from sqlalchemy import and_, case, func, literal, not_, or_, select
 from sqlmodel import Session
 
 from credits_app.models import EntryKind, HoldStatus
-from credits_app.services.holds.store import holds
-from credits_app.services.ledger import entries
+from credits_app.services.holds.store import HOLD_SOURCE, holds
+from credits_app.services.journal import entries
 
 HOLD_KINDS = (EntryKind.HOLD, EntryKind.CAPTURE, EntryKind.RELEASE, EntryKind.EXPIRE)
 RESOLVING = {
@@ -56,8 +56,11 @@ def holds_match_entries(session: Session) -> list[str]:
         f"hold {r.id} ({r.status}): its ledger entries do not match its status and amounts"
         for r in session.exec(query.where(bad).limit(100))
     ]
+    # Expire entries also end lots (source "lot"); only a hold's own entries must name it.
     orphans = select(entries.c.id, entries.c.kind).where(
-        entries.c.kind.in_(HOLD_KINDS), entries.c.hold_id.is_(None)
+        entries.c.kind.in_(HOLD_KINDS),
+        entries.c.hold_id.is_(None),
+        or_(entries.c.kind != EntryKind.EXPIRE, entries.c.source == HOLD_SOURCE),
     )
     return problems + [
         f"entry {r.id}: a {r.kind} entry names no hold" for r in session.exec(orphans.limit(100))

@@ -1,4 +1,8 @@
-"""Release holds whose time ran out: for one user on demand, or for everyone in a sweep."""
+"""What ran out: holds past their time and lots past their expiry, for one user or everyone.
+
+Every write already expires the user's due holds and lots first (lazily, under the account
+lock); this module does it on demand and in a sweep, for users who never come back.
+"""
 
 from __future__ import annotations
 
@@ -10,32 +14,60 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from credits_app.db import session_scope
-from credits_app.models import HoldStatus, utcnow
+from credits_app.models import CreditLot, HoldStatus, utcnow
 from credits_app.services.holds.store import holds, locked_unit
 
 logger = logging.getLogger(__name__)
+lots = CreditLot.__table__
 SWEEP_BATCH_USERS = 200
 
 
+def _due_holds(now: datetime):
+    return select(holds.c.user_id.label("user_id")).where(
+        holds.c.status == HoldStatus.ACTIVE, holds.c.expires_at <= now
+    )
+
+
+def _due_lots(now: datetime):
+    return select(lots.c.user_id.label("user_id")).where(
+        lots.c.remaining > 0, lots.c.expires_at <= now
+    )
+
+
+def _expire_for(session: Session, user_id: int, now: datetime, due) -> tuple[int, int]:
+    """(holds, lots) expired for one user, in one transaction; nothing if nothing is due."""
+    # Look before locking, so a user with nothing due never takes the write lock.
+    found = session.exec(due.where(due.selected_columns.user_id == user_id).limit(1)).first()
+    session.rollback()
+    if found is None:
+        return 0, 0
+    # The locked unit expires what is due before its body runs; the body reports the counts.
+    return locked_unit(
+        session, user_id=user_id, now=now, body=lambda state: (state.expired, state.lapsed)
+    )
+
+
 def expire_user_holds(*, session: Session, user_id: int, now: datetime | None = None) -> int:
-    """Release this user's due holds in one transaction; return how many expired.
+    """Release this user's due holds (and expire due lots) now; return how many holds expired.
 
     Raises:
         UserNotFound: When the user does not exist.
     """
-    now = now or utcnow()
-    # Look before locking, so a user with nothing due never takes the write lock.
-    query = select(holds.c.id).where(
-        holds.c.user_id == user_id,
-        holds.c.status == HoldStatus.ACTIVE,
-        holds.c.expires_at <= now,
-    )
-    due = session.exec(query.limit(1)).first()
-    session.rollback()
-    if due is None:
-        return 0
-    # locked_unit expires the due holds before running the body; the body reports the count.
-    return locked_unit(session, user_id=user_id, now=now, body=lambda state: state.expired)
+    return _expire_for(session, user_id, now or utcnow(), _due_holds(now or utcnow()))[0]
+
+
+def _sweep(session: Session, now: datetime, due, pick: int) -> int:
+    total = 0
+    while True:
+        users = list(session.exec(due.distinct().limit(SWEEP_BATCH_USERS)).scalars())
+        session.rollback()
+        if not users:
+            return total
+        done = sum(_expire_for(session, u, now, due)[pick] for u in users)
+        if not done:
+            # Another sweeper took these between our read and our lock; do not spin.
+            return total
+        total += done
 
 
 def expire_due_holds(*, session: Session, now: datetime | None = None) -> int:
@@ -48,41 +80,44 @@ def expire_due_holds(*, session: Session, now: datetime | None = None) -> int:
         How many holds this call expired.
     """
     now = now or utcnow()
-    total = 0
-    while True:
-        query = (
-            select(holds.c.user_id)
-            .where(holds.c.status == HoldStatus.ACTIVE, holds.c.expires_at <= now)
-            .distinct()
-            .limit(SWEEP_BATCH_USERS)
-        )
-        users = list(session.exec(query).scalars())
-        session.rollback()
-        if not users:
-            return total
-        expired = sum(expire_user_holds(session=session, user_id=u, now=now) for u in users)
-        if not expired:
-            # Another sweeper took these between our read and our lock; do not spin.
-            return total
-        total += expired
+    return _sweep(session, now, _due_holds(now), 0)
+
+
+def expire_due_lots(*, session: Session, now: datetime | None = None) -> int:
+    """Expire every lot whose time ran out, one short transaction per user.
+
+    Each lot expires once (its `expire` entry is keyed by the lot), however many sweepers
+    and requests race for it.
+
+    Returns:
+        How many lots this call expired (rollover lots that were due at once included).
+    """
+    now = now or utcnow()
+    return _sweep(session, now, _due_lots(now), 1)
+
+
+def expire_due(*, session: Session, now: datetime | None = None) -> tuple[int, int]:
+    """Expire every due hold and lot of every user: (holds, lots)."""
+    now = now or utcnow()
+    return expire_due_holds(session=session, now=now), expire_due_lots(session=session, now=now)
 
 
 async def sweep_holds_forever(interval_seconds: float = 30.0) -> None:
-    """Run `expire_due_holds` every `interval_seconds` until cancelled (a lifespan task).
+    """Run `expire_due` every `interval_seconds` until cancelled (a lifespan task).
 
-    Lazy expiry on each read and write keeps balances right without it; the sweep only
-    tidies up holds of users who never come back.
+    Lazy expiry on each read and write keeps balances right without it; the sweep writes
+    the expiries of users who never come back, so their tabs and the ledger show them.
     """
 
-    def sweep_once() -> int:
+    def sweep_once() -> tuple[int, int]:
         with session_scope() as session:
-            return expire_due_holds(session=session)
+            return expire_due(session=session)
 
     while True:
         try:
-            expired = await asyncio.to_thread(sweep_once)
-            if expired:
-                logger.info("expired %d hold(s)", expired)
+            held, lapsed = await asyncio.to_thread(sweep_once)
+            if held or lapsed:
+                logger.info("expired %d hold(s) and %d lot(s)", held, lapsed)
         except Exception:
-            logger.exception("hold sweep failed; retrying in %s s", interval_seconds)
+            logger.exception("expiry sweep failed; retrying in %s s", interval_seconds)
         await asyncio.sleep(interval_seconds)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from credits_app.models import EntryKind, HoldStatus, utcnow
-from credits_app.services.accounts import accounts
 from credits_app.services.errors import IdempotencyConflict, InsufficientCredits, InvalidRequest
 from credits_app.services.holds.errors import TooManyHolds
-from credits_app.services.holds.results import AccountState, HoldResult
+from credits_app.services.holds.results import HoldResult
 from credits_app.services.holds.store import (
     HOLD_SOURCE,
     ManagedBy,
@@ -20,7 +19,8 @@ from credits_app.services.holds.store import (
     holds,
     locked_unit,
 )
-from credits_app.services.ledger import append_entry, entries
+from credits_app.services.journal import AccountState, Movement, entries, post
+from credits_app.services.lots import apply_draws, plan_draw
 from credits_app.services.validation import validate_amount, validate_feature, validate_key
 from credits_app.settings import get_settings
 
@@ -114,16 +114,10 @@ def _create(
     managed_by: str,
 ):
     amount = request["amount"]
-    # Conditional update: the database itself refuses to reserve more than is available.
-    row = session.exec(
-        update(accounts)
-        .where(accounts.c.id == state.id, accounts.c.balance - accounts.c.held >= amount)
-        .values(held=accounts.c.held + amount, updated_at=now)
-        .returning(accounts.c.balance, accounts.c.held)
-    ).one_or_none()
-    if row is None:
-        raise InsufficientCredits(available=state.available, required=amount)
-    state.balance, state.held = row.balance, row.held
+    # The hold pins lots in burn order now; only lots spendable at this moment count.
+    plan = plan_draw(session, state, amount, now)
+    if plan.shortfall:
+        raise InsufficientCredits(available=plan.taken, required=amount)
     hold = session.exec(
         insert(holds)
         .values(
@@ -140,24 +134,18 @@ def _create(
         )
         .returning(*holds.c)
     ).one()
-    append_entry(
-        session,
-        account_id=state.id,
-        user_id=state.user_id,
+    move = Movement(
         kind=EntryKind.HOLD,
         amount=amount,
-        delta=0,
-        held_delta=amount,
-        balance_after=state.balance,
-        held_after=state.held,
-        debt_after=state.debt,
-        idempotency_key=key,
-        feature=request["feature"],
+        key=key,
         source=HOLD_SOURCE,
         source_ref=hold_ref(hold.id),
+        held_delta=amount,
+        feature=request["feature"],
         hold_id=hold.id,
-        created_at=now,
     )
+    entry_id = post(session, state, move, now)
+    apply_draws(session, plan.draws, entry_id=entry_id, hold_id=hold.id)
     return _result(hold, state.balance, state.held, state.user_id, replayed=False)
 
 

@@ -1,4 +1,4 @@
-"""What hold operations return, and the locked account state they work on."""
+"""What hold operations return."""
 
 from __future__ import annotations
 
@@ -33,20 +33,3 @@ class SettleResult:
     available: int
     entry_id: int
     replayed: bool = False
-
-
-@dataclass
-class AccountState:
-    """The locked balance row, kept current while one transaction changes it."""
-
-    id: int
-    user_id: int
-    balance: int
-    held: int
-    debt: int
-    expired: int = 0
-
-    @property
-    def available(self) -> int:
-        """Credits not reserved by an active hold."""
-        return self.balance - self.held

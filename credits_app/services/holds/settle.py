@@ -16,7 +16,7 @@ from credits_app.services.holds.errors import (
     HoldNotActive,
     HoldNotFound,
 )
-from credits_app.services.holds.results import AccountState, SettleResult
+from credits_app.services.holds.results import SettleResult
 from credits_app.services.holds.store import (
     ManagedBy,
     holds,
@@ -24,7 +24,7 @@ from credits_app.services.holds.store import (
     locked_unit,
     resolve_hold,
 )
-from credits_app.services.ledger import find_entry
+from credits_app.services.journal import AccountState, find_entry
 from credits_app.services.validation import validate_amount, validate_key
 
 _STATUS_OF = {EntryKind.CAPTURE: HoldStatus.CAPTURED, EntryKind.RELEASE: HoldStatus.RELEASED}

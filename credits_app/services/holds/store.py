@@ -1,4 +1,4 @@
-"""Shared pieces of the hold workflow: result types, the locked unit of work, resolving a hold."""
+"""Shared pieces of the hold workflow: the locked unit of work and resolving a hold."""
 
 from __future__ import annotations
 
@@ -11,11 +11,17 @@ from sqlalchemy import Row, select, update
 from sqlmodel import Session
 
 from credits_app.models import CreditHold, EntryKind, HoldStatus
-from credits_app.services import balance_events
-from credits_app.services.accounts import accounts, lock_account
+from credits_app.services.accounts import lock_account
 from credits_app.services.errors import CreditsError
-from credits_app.services.holds.results import AccountState, SettleResult
-from credits_app.services.ledger import append_entry, record_usage
+from credits_app.services.holds.results import SettleResult
+from credits_app.services.journal import AccountState, Movement, post, publish, record_usage
+from credits_app.services.lots import (
+    apply_draws,
+    expire_due_lots,
+    expire_returned,
+    give_back_plan,
+    hold_pins,
+)
 
 holds = CreditHold.__table__
 HOLD_SOURCE = "hold"
@@ -57,7 +63,9 @@ def resolve_hold(
 ) -> SettleResult:
     """Resolve an active hold once (no commit): spend `captured`, release the rest.
 
-    The caller holds the account lock. The conditional status update makes a second
+    The captured credits stay drawn from the lots the hold pinned first in burn order; the
+    rest goes back to the others, and what returns to a lot that ended meanwhile expires at
+    once. The caller holds the account lock. The conditional status update makes a second
     resolution impossible even if that lock were ever missing.
     """
     status = {
@@ -72,31 +80,20 @@ def resolve_hold(
     )
     if changed.rowcount != 1:
         raise RuntimeError(f"hold {hold.id} was resolved concurrently despite the account lock")
-    state.balance -= captured
-    state.held -= hold.amount
-    session.exec(
-        update(accounts)
-        .where(accounts.c.id == state.id)
-        .values(balance=state.balance, held=state.held, updated_at=now)
-    )
-    entry_id = append_entry(
-        session,
-        account_id=state.id,
-        user_id=state.user_id,
+    move = Movement(
         kind=kind,
         amount=captured or hold.amount,
-        delta=-captured,
-        held_delta=-hold.amount,
-        balance_after=state.balance,
-        held_after=state.held,
-        debt_after=state.debt,
-        idempotency_key=key,
-        feature=hold.feature,
+        key=key,
         source=HOLD_SOURCE,
         source_ref=hold_ref(hold.id),
+        delta=-captured,
+        held_delta=-hold.amount,
+        feature=hold.feature,
         hold_id=hold.id,
-        created_at=now,
     )
+    entry_id = post(session, state, move, now)
+    returns = give_back_plan(hold_pins(session, hold.id), hold.amount - captured)
+    apply_draws(session, returns, entry_id=entry_id, hold_id=hold.id)
     if captured:
         record_usage(
             session,
@@ -106,6 +103,7 @@ def resolve_hold(
             entry_id=entry_id,
             now=now,
         )
+    expire_returned(session, state, returns, entry_id, now)
     return SettleResult(
         hold.id,
         state.user_id,
@@ -135,38 +133,33 @@ def expire_account_holds(session: Session, state: AccountState, now: datetime) -
     return len(due)
 
 
-def _publish(state: AccountState) -> None:
-    change = balance_events.BalanceChanged(state.user_id, state.balance, state.available)
-    balance_events.publish(change)
-
-
 def locked_unit(
     session: Session, *, user_id: int, now: datetime, body: Callable[[AccountState], T]
 ) -> T:
-    """Lock the user's account, lazily expire due holds, run `body`, commit, publish.
+    """Lock the user's account, lazily expire due lots and holds, run `body`, commit, publish.
 
     When `body` raises a CreditsError the expiries found on the way are still committed
     (they happened whatever the caller wanted), then the error propagates.
     """
     changed = False
     try:
-        row = lock_account(session, user_id)
-        state = AccountState(row.id, user_id, row.balance, row.held, row.debt)
+        state = lock_account(session, user_id, now)
         before = (state.balance, state.held)
+        lapsed = state.lapsed = expire_due_lots(session, state, now)
         expired = state.expired = expire_account_holds(session, state, now)
         try:
             result = body(state)
         except CreditsError:
-            if not expired:
+            if not (expired or lapsed):
                 raise
             session.commit()
-            _publish(state)
+            publish(state)
             raise
-        changed = expired > 0 or (state.balance, state.held) != before
+        changed = expired or lapsed or (state.balance, state.held) != before
         session.commit()
     except BaseException:
         session.rollback()
         raise
     if changed:
-        _publish(state)
+        publish(state)
     return result

@@ -16,14 +16,15 @@ import stripe
 from sqlalchemy import select
 from sqlmodel import Session
 
-from credits_app.models import EntryKind, LedgerEntry, User
+from credits_app.models import CreditLot, EntryKind, LedgerEntry, LotSource, User
 from credits_app.services.billing.customers import user_of_customer
 from credits_app.services.billing.stripe_client import get_stripe_client
 from credits_app.services.billing.stripe_shapes import object_id
-from credits_app.services.ledger import LedgerResult, post_clawback, post_grant
+from credits_app.services.ledger import LedgerResult, LotTerms, post_clawback, post_grant
 
 logger = logging.getLogger(__name__)
 entries = LedgerEntry.__table__
+lots = CreditLot.__table__
 # Our Checkout puts both on the session, its payment intent or subscription, and invoices.
 OUR_METADATA_KEYS = ("user_id", "price_id")
 
@@ -108,17 +109,46 @@ def find_entry(session: Session, kind: str, source: str, ref: str) -> Any:
     return session.execute(query).first()
 
 
-def grant_once(ctx: EventContext, user_id: int, amount: int, source: str, ref: str, reason: str):
-    """Grant credits for a Stripe object unless it granted already; True if it did now."""
-    return _post_once(ctx, EntryKind.GRANT, post_grant, user_id, amount, source, ref, reason)
+def grant_once(
+    ctx: EventContext,
+    user_id: int,
+    amount: int,
+    source: str,
+    ref: str,
+    reason: str,
+    terms: LotTerms | None = None,
+) -> bool:
+    """Grant credits (one lot on `terms`) for a Stripe object unless it granted already.
+
+    Returns:
+        True if it granted now.
+    """
+    extra = {"terms": terms}
+    return _post_once(ctx, EntryKind.GRANT, post_grant, user_id, amount, source, ref, reason, extra)
 
 
-def clawback_once(ctx: EventContext, user_id: int, amount: int, source: str, ref: str, reason):
-    """Claw credits back for a Stripe object unless it did already; True if it did now."""
-    return _post_once(ctx, EntryKind.CLAWBACK, post_clawback, user_id, amount, source, ref, reason)
+def clawback_once(
+    ctx: EventContext,
+    user_id: int,
+    amount: int,
+    source: str,
+    ref: str,
+    reason: str,
+    funded_by: str | None = None,
+) -> bool:
+    """Claw credits back for a Stripe object unless it did already.
+
+    The credits come from the lots `funded_by` bought first.
+
+    Returns:
+        True if it clawed back now.
+    """
+    extra = {"funded_by": funded_by}
+    kind = EntryKind.CLAWBACK
+    return _post_once(ctx, kind, post_clawback, user_id, amount, source, ref, reason, extra)
 
 
-def _post_once(ctx: EventContext, kind, post, user_id, amount, source, ref, reason) -> bool:
+def _post_once(ctx: EventContext, kind, post, user_id, amount, source, ref, reason, extra) -> bool:
     if amount <= 0 or find_entry(ctx.session, kind, source, ref) is not None:
         return False
     ctx.changed[user_id] = post(
@@ -129,8 +159,33 @@ def _post_once(ctx: EventContext, kind, post, user_id, amount, source, ref, reas
         idempotency_key=f"{source}:{ref}",
         source=source,
         source_ref=ref,
+        **extra,
     )
     return True
+
+
+def restore_terms(session: Session, funded_by: str) -> LotTerms:
+    """The terms of credits given back (a won dispute, a failed refund).
+
+    They are those of the lot the payment funded, so the credits expire when the originals
+    would have (at once if that moment has passed).
+    """
+    query = (
+        select(lots)
+        .where(lots.c.funded_by == funded_by, lots.c.source != LotSource.ROLLOVER)
+        .order_by(lots.c.id)
+        .limit(1)
+    )
+    lot = session.execute(query).first()
+    if lot is None:
+        return LotTerms(source=LotSource.RESTORE, funded_by=funded_by)
+    return LotTerms(
+        source=LotSource.RESTORE,
+        category=lot.category,
+        priority=lot.priority,
+        expires_at=lot.expires_at,
+        funded_by=funded_by,
+    )
 
 
 def user_from(session: Session, metadata: Any, customer: Any) -> int | None:

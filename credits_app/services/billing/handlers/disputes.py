@@ -20,6 +20,7 @@ from credits_app.services.billing.handlers.context import (
     clawback_once,
     find_entry,
     grant_once,
+    restore_terms,
 )
 from credits_app.services.billing.handlers.payments import (
     PaymentState,
@@ -75,11 +76,12 @@ def _apply(ctx: EventContext) -> None:
             0, min(share, payment.credits - clawed_so_far(ctx.session, payment.payment_intent_id))
         )
         reason = f"Dispute {dispute['id']} of {payment.source_ref}"
-        clawback_once(ctx, payment.user_id, row.credits, SOURCE, dispute["id"], reason)
+        funded_by = payment.source_ref
+        clawback_once(ctx, payment.user_id, row.credits, SOURCE, dispute["id"], reason, funded_by)
     elif reinstated and taken is not None:
-        grant_once(
-            ctx, taken.user_id, taken.amount, SOURCE, dispute["id"], f"Dispute {dispute['id']} won"
-        )
+        reason = f"Dispute {dispute['id']} won"
+        terms = restore_terms(ctx.session, payment.source_ref)
+        grant_once(ctx, taken.user_id, taken.amount, SOURCE, dispute["id"], reason, terms)
         row.credits = 0
     ctx.note(f"dispute {dispute['id']} {status}")
     ctx.session.add(row)

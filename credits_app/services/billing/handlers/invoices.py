@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from credits_app.models import LotCategory, LotSource
 from credits_app.services.billing.handlers.context import (
     EventContext,
     Handler,
@@ -39,6 +41,7 @@ from credits_app.services.billing.stripe_shapes import (
     line_price_id,
     line_quantity,
 )
+from credits_app.services.ledger import LotTerms
 from credits_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -105,7 +108,15 @@ def _apply_paid(ctx: EventContext) -> None:
     if facts.trial and trial_credits:
         user_id = facts.purchase.user_id
         reason = f"Trial credits ({facts.purchase.label})"
-        grant_once(ctx, user_id, trial_credits, TRIAL_SOURCE, f"user-{user_id}", reason)
+        # Promotional, and gone when the trial ends (the period its $0 invoice covers).
+        ends = [line.period_end for line in facts.purchase.lines if line.period_end]
+        terms = LotTerms(
+            source=LotSource.TRIAL,
+            category=LotCategory.PROMOTIONAL,
+            expires_at=max(ends) if ends else None,
+        )
+        ref = f"user-{user_id}"
+        grant_once(ctx, user_id, trial_credits, TRIAL_SOURCE, ref, reason, terms)
 
 
 def _prepare_failed(lookup: Lookup) -> SubscriptionFacts | None:
@@ -142,7 +153,13 @@ def _billed(line: dict[str, Any], rate: Rate | None) -> BilledLine:
         rate=rate,
         proration=line_is_proration(line),
         description=line.get("description"),
+        period_end=_period_end(line),
     )
+
+
+def _period_end(line: dict[str, Any]) -> datetime | None:
+    end = (line.get("period") or {}).get("end")
+    return datetime.fromtimestamp(end, UTC) if isinstance(end, int) else None
 
 
 def _label(invoice: dict[str, Any], lines: tuple[BilledLine, ...]) -> str:

@@ -9,8 +9,17 @@ the Stripe object, so the purchase can never apply twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from credits_app.models import StripePayment, StripePurchase, StripePurchaseLine
+from sqlmodel import select
+
+from credits_app.models import (
+    LotSource,
+    StripePayment,
+    StripePurchase,
+    StripePurchaseLine,
+    utcnow,
+)
 from credits_app.services.billing.handlers.context import (
     EventContext,
     clawback_once,
@@ -18,6 +27,8 @@ from credits_app.services.billing.handlers.context import (
 )
 from credits_app.services.billing.money import clawback_share, line_credits
 from credits_app.services.billing.rates import Rate
+from credits_app.services.ledger import LotTerms
+from credits_app.services.lots import PERIOD, expiry_of
 
 SOURCES = {"checkout": "stripe_checkout", "invoice": "stripe_invoice"}
 
@@ -33,6 +44,7 @@ class BilledLine:
     rate: Rate | None
     proration: bool = False
     description: str | None = None
+    period_end: datetime | None = None  # the end of the billing period it pays for
 
     @property
     def credits(self) -> int:
@@ -95,12 +107,56 @@ def apply_purchase(ctx: EventContext, facts: PurchaseFacts) -> bool:
     gained = sum(line.credits for line in facts.lines if line.credits > 0)
     lost = -sum(line.credits for line in facts.lines if line.credits < 0)
     where = f"(Stripe {facts.kind} {facts.id})"
-    grant_once(ctx, facts.user_id, gained, facts.source, facts.id, f"{facts.label} {where}")
+    terms = purchase_terms(facts, utcnow())
+    grant_once(ctx, facts.user_id, gained, facts.source, facts.id, f"{facts.label} {where}", terms)
     reason = f"{facts.label}: unused time credited {where}"
-    clawback_once(ctx, facts.user_id, lost, facts.source, facts.id, reason)
+    previous = _previous_purchase(ctx, facts)
+    clawback_once(ctx, facts.user_id, lost, facts.source, facts.id, reason, previous)
     _record_payment(ctx, facts)
     ctx.note(f"{facts.id}: +{gained} -{lost} credits")
     return True
+
+
+def purchase_terms(facts: PurchaseFacts, now: datetime) -> LotTerms:
+    """The lot a purchase's credits become, set by the price of its main line.
+
+    The main line is the one that buys the most credits. Its price's `creditsExpireAfter`
+    decides the expiry: a duration counts from now, `period` ends with the period the line
+    pays for (a pack has none, so it never expires), nothing means never. A plan's full
+    period is a `plan_period` lot, which may roll over up to the price's `rolloverMax`.
+    """
+    paying = [line for line in facts.lines if line.credits > 0 and line.rate is not None]
+    if not paying:
+        return LotTerms(source=LotSource.PURCHASE, funded_by=facts.id)
+    main = max(paying, key=lambda line: line.credits)
+    policy = main.rate.expire_after
+    period = facts.kind == "invoice" and facts.subscription_id and not main.proration
+    rollover = main.rate.rollover_max if period and policy == PERIOD else None
+    return LotTerms(
+        source=LotSource.PLAN_PERIOD if period else LotSource.PURCHASE,
+        expires_at=expiry_of(policy, now, main.period_end),
+        funded_by=facts.id,
+        rollover_max=rollover,
+    )
+
+
+def _previous_purchase(ctx: EventContext, facts: PurchaseFacts) -> str | None:
+    """The subscription's purchase before this one.
+
+    Unused time credited back on a plan change comes out of the lot that period bought.
+    """
+    if not facts.subscription_id:
+        return None
+    query = (
+        select(StripePurchase.id)
+        .where(
+            StripePurchase.subscription_id == facts.subscription_id,
+            StripePurchase.id != facts.id,
+        )
+        .order_by(StripePurchase.created_at.desc())
+        .limit(1)
+    )
+    return ctx.session.exec(query).first()
 
 
 def _purchase_row(facts: PurchaseFacts) -> StripePurchase:

@@ -18,6 +18,7 @@ from credits_app.services.billing.handlers.context import (
     Lookup,
     clawback_once,
     grant_once,
+    restore_terms,
 )
 from credits_app.services.billing.handlers.payments import (
     PaymentState,
@@ -104,7 +105,8 @@ def reverse_refund(ctx: EventContext, payment: StripePayment, refund: dict[str, 
     ctx.session.add(row)
     ctx.session.flush()
     reason = f"Refund {refund['id']} {refund.get('status')}: credits returned"
-    grant_once(ctx, payment.user_id, returned, SOURCE, refund["id"], reason)
+    terms = restore_terms(ctx.session, payment.source_ref)
+    grant_once(ctx, payment.user_id, returned, SOURCE, refund["id"], reason, terms)
 
 
 def apply_refund(ctx: EventContext, payment: StripePayment, refund: dict[str, Any]) -> None:
@@ -126,4 +128,4 @@ def apply_refund(ctx: EventContext, payment: StripePayment, refund: dict[str, An
     )
     ctx.session.flush()
     reason = f"Refund {refund['id']} of {payment.source_ref}"
-    clawback_once(ctx, payment.user_id, credits, SOURCE, refund["id"], reason)
+    clawback_once(ctx, payment.user_id, credits, SOURCE, refund["id"], reason, payment.source_ref)

@@ -1,0 +1,248 @@
+"""Lots: creating them with a grant, drawing from them in burn order, giving credits back.
+
+Burn order (documented in docs/lots.md, pinned by a golden test):
+1. lower `priority` first;
+2. then the soonest `expires_at` (lots that never expire last);
+3. then promotional before paid;
+4. then the oldest (`effective_at`, then id).
+
+Every change to a lot's `remaining` is an allocation row tied to the ledger entry that made
+it, so "which lots paid for this" is one indexed read and `remaining` can be replayed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Row, bindparam, case, func, insert, select, update
+from sqlmodel import Session
+
+from credits_app.models import CreditLot, EntryKind, LotAllocation, LotCategory, LotSource
+from credits_app.services.journal import AccountState, Movement, post
+
+lots = CreditLot.__table__
+allocations = LotAllocation.__table__
+
+BURN_ORDER = (
+    lots.c.priority,
+    case((lots.c.expires_at.is_(None), 1), else_=0),
+    lots.c.expires_at,
+    case((lots.c.category == LotCategory.PROMOTIONAL, 0), else_=1),
+    lots.c.effective_at,
+    lots.c.id,
+)
+# Most spends touch one lot; reading a few more covers the rest without scanning them all.
+SCAN_BATCH = 8
+
+_INSERT_ALLOCATIONS = insert(allocations)
+_INSERT_LOT = insert(lots).returning(lots.c.id)
+_MOVE_LOT = (
+    update(lots)
+    .where(
+        lots.c.id == bindparam("lot"),
+        lots.c.remaining + bindparam("by") >= 0,
+        lots.c.remaining + bindparam("by") <= lots.c.amount,
+    )
+    .values(remaining=lots.c.remaining + bindparam("by"))
+)
+
+
+@dataclass(frozen=True)
+class LotTerms:
+    """How a grant's lot behaves: its category, priority, window and where it came from."""
+
+    source: str = LotSource.ADMIN
+    category: str = LotCategory.PAID
+    priority: int = 0
+    effective_at: datetime | None = None  # None: from the moment of the grant
+    expires_at: datetime | None = None  # None: never
+    funded_by: str | None = None
+    rollover_max: int | None = None
+
+
+@dataclass
+class Draw:
+    """Credits to take from (negative) or give back to (positive) one lot."""
+
+    lot_id: int
+    amount: int
+    expires_at: datetime | None = None
+
+
+@dataclass
+class DrawPlan:
+    """What a draw takes from which lots, and how much of the request it could not cover."""
+
+    draws: list[Draw] = field(default_factory=list)
+    shortfall: int = 0
+
+    @property
+    def taken(self) -> int:
+        """Credits the plan takes in all."""
+        return -sum(d.amount for d in self.draws)
+
+
+def spendable(now: datetime):
+    """The condition for a lot's credits to be spendable at `now`."""
+    return (
+        (lots.c.remaining > 0)
+        & (lots.c.effective_at <= now)
+        & (lots.c.expires_at.is_(None) | (lots.c.expires_at > now))
+    )
+
+
+def plan_draw(
+    session: Session,
+    state: AccountState,
+    amount: int,
+    now: datetime,
+    *,
+    first: str | None = None,
+) -> DrawPlan:
+    """Choose lots to take `amount` from in burn order (no writes).
+
+    `first` names a Stripe object whose lots are drawn before any other (a refund takes
+    back the credits its payment bought first). Lots are read a few at a time, so a user
+    with hundreds of lots pays for the ones a spend touches, not for all of them.
+    """
+    plan = DrawPlan()
+    need = amount
+    seen: set[int] = set()
+    passes = [lots.c.funded_by == first] if first else []
+    for condition in [*passes, None]:
+        offset = 0
+        while need > 0:
+            query = select(lots.c.id, lots.c.remaining, lots.c.expires_at).where(
+                lots.c.account_id == state.id, spendable(now)
+            )
+            if condition is not None:
+                query = query.where(condition)
+            rows = session.exec(query.order_by(*BURN_ORDER).offset(offset).limit(SCAN_BATCH)).all()
+            for row in rows:
+                if need == 0:
+                    break
+                if row.id in seen:
+                    continue
+                seen.add(row.id)
+                take = min(row.remaining, need)
+                plan.draws.append(Draw(row.id, -take, row.expires_at))
+                need -= take
+            if len(rows) < SCAN_BATCH:
+                break
+            offset += SCAN_BATCH
+    plan.shortfall = need
+    return plan
+
+
+def apply_draws(
+    session: Session, draws: list[Draw], *, entry_id: int, hold_id: int | None = None
+) -> None:
+    """Move each lot by its draw and record the allocations of `entry_id` (no commit).
+
+    The update is conditional, so a lot can never go below zero or above its amount even
+    if a caller's plan were stale.
+    """
+    if not draws:
+        return
+    connection = session.connection()
+    for draw in draws:
+        changed = connection.execute(_MOVE_LOT, {"lot": draw.lot_id, "by": draw.amount})
+        if changed.rowcount != 1:
+            raise RuntimeError(f"lot {draw.lot_id} cannot move by {draw.amount}")
+    connection.execute(
+        _INSERT_ALLOCATIONS,
+        [
+            {"lot_id": d.lot_id, "entry_id": entry_id, "hold_id": hold_id, "amount": d.amount}
+            for d in draws
+        ],
+    )
+
+
+def create_lot(
+    session: Session,
+    state: AccountState,
+    *,
+    amount: int,
+    terms: LotTerms,
+    entry_id: int | None,
+    now: datetime,
+) -> int:
+    """Insert a lot of `amount` credits (no commit) and return its id."""
+    effective_at = terms.effective_at or now
+    values = {
+        "account_id": state.id,
+        "user_id": state.user_id,
+        "amount": amount,
+        "remaining": amount,
+        "category": terms.category,
+        "priority": terms.priority,
+        "effective_at": effective_at,
+        "expires_at": terms.expires_at,
+        "source": terms.source,
+        "funded_by": terms.funded_by,
+        "entry_id": entry_id,
+        "rollover_max": terms.rollover_max,
+        "created_at": now,
+    }
+    return session.connection().execute(_INSERT_LOT, values).scalar_one()
+
+
+def grant_lot(
+    session: Session, state: AccountState, move: Movement, terms: LotTerms, now: datetime
+) -> tuple[int, int]:
+    """Post a grant of `move.amount` as a new lot, settling debt first; return (entry, lot).
+
+    Debt is settled only from a lot that is spendable now: a lot that starts later or has
+    already ended pays nothing until (unless) it can be spent.
+    """
+    amount = move.amount
+    effective_at = terms.effective_at or now
+    live = effective_at <= now and (terms.expires_at is None or terms.expires_at > now)
+    settled = min(state.debt, amount) if live else 0
+    if effective_at > now:
+        state.waiting += amount
+    grant = Movement(
+        **{
+            **move.__dict__,
+            "kind": EntryKind.GRANT,
+            "delta": amount - settled,
+            "debt_delta": -settled,
+        }
+    )
+    entry_id = post(session, state, grant, now)
+    lot_id = create_lot(session, state, amount=amount, terms=terms, entry_id=entry_id, now=now)
+    if settled:
+        apply_draws(session, [Draw(lot_id, -settled)], entry_id=entry_id)
+    return entry_id, lot_id
+
+
+def hold_pins(session: Session, hold_id: int) -> list[Row]:
+    """The lots a hold still pins, with how much, in the order they were drawn (burn order)."""
+    pinned = func.sum(allocations.c.amount).label("pinned")
+    query = (
+        select(lots.c.id, lots.c.expires_at, pinned)
+        .join(lots, lots.c.id == allocations.c.lot_id)
+        .where(allocations.c.hold_id == hold_id)
+        .group_by(lots.c.id, lots.c.expires_at, *BURN_ORDER)
+        .having(pinned < 0)
+        .order_by(*BURN_ORDER)
+    )
+    return list(session.exec(query).all())
+
+
+def give_back_plan(pins: list[Row], amount: int) -> list[Draw]:
+    """Return `amount` of a hold's pinned credits, last-pinned lot first.
+
+    What the hold keeps (its capture) stays with the lots that come first in burn order.
+    """
+    returns = []
+    for pin in reversed(pins):
+        if amount == 0:
+            break
+        back = min(-pin.pinned, amount)
+        returns.append(Draw(pin.id, back, pin.expires_at))
+        amount -= back
+    if amount:
+        raise RuntimeError(f"the hold pins {amount} credits fewer than it reserved")
+    return returns
