@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     # Credits for a plan's free trial, granted once per user when the trial's $0 invoice is
     # paid. 0 (the default) grants nothing: credits follow money.
     trial_credits: int = Field(default=0, ge=0, le=1_000_000_000)
+    # Promotional credits for each new user, granted once when they confirm their email
+    # address (docs/web.md#sign-up-credits). 0 (the default) grants nothing.
+    signup_credits: int = Field(default=0, ge=0, le=1_000_000_000)
+    # How long they last, an ISO 8601 duration such as P30D (unset: they never expire).
+    signup_credits_expire_after: str | None = None
 
     # Per-user requests per minute (0 = off): spend (and use-credits), reserve, and
     # settle (capture + release). Generous for real use; see docs/api.md#rate-limits.
@@ -239,6 +244,7 @@ def load_settings() -> Settings:
     """
     settings = Settings()
     _warn_about_ignored(settings)
+    _check_signup_credits(settings)
     if settings.is_production:
         _require_production_secrets(settings)
         return settings
@@ -252,6 +258,26 @@ def load_settings() -> Settings:
         if settings.stripe_webhook_secret is None and settings.payments_mode == "simulated":
             settings.stripe_webhook_secret = generated["stripe_webhook_secret"]
     return settings
+
+
+def _check_signup_credits(settings: Settings) -> None:
+    """Refuse a sign-up credits lifetime that is not an ISO 8601 duration; normalise it.
+
+    Raises:
+        ConfigError: Naming SIGNUP_CREDITS_EXPIRE_AFTER and what it should look like.
+    """
+    from credits_app.services.lots.policy import parse_duration  # the app's one parser
+
+    value = (settings.signup_credits_expire_after or "").strip()
+    if not value:
+        settings.signup_credits_expire_after = None
+        return
+    if parse_duration(value) is None:
+        raise ConfigError(
+            f"SIGNUP_CREDITS_EXPIRE_AFTER={value!r} is not an ISO 8601 duration such as P30D, "
+            "P3M or P1Y (leave it unset for credits that never expire)"
+        )
+    settings.signup_credits_expire_after = value.upper()
 
 
 def _warn_about_ignored(settings: Settings) -> None:

@@ -77,6 +77,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("remaining > 0"),
     )
     op.create_index("ix_credit_lot_funded_by", "credit_lot", ["funded_by"])
+    op.create_index(
+        "ix_credit_lot_scheduled",
+        "credit_lot",
+        ["account_id", "effective_at"],
+        sqlite_where=sa.text("effective_at > created_at"),
+        postgresql_where=sa.text("effective_at > created_at"),
+    )
     op.create_index("ix_credit_lot_entry_id", "credit_lot", ["entry_id"])
     op.create_table(
         "lot_allocation",
@@ -144,6 +151,7 @@ def downgrade() -> None:
     op.drop_index("ix_lot_allocation_lot_id", table_name="lot_allocation")
     op.drop_table("lot_allocation")
     op.drop_index("ix_credit_lot_entry_id", table_name="credit_lot")
+    op.drop_index("ix_credit_lot_scheduled", table_name="credit_lot")
     op.drop_index("ix_credit_lot_funded_by", table_name="credit_lot")
     op.drop_index("ix_credit_lot_live", table_name="credit_lot")
     op.drop_table("credit_lot")

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
+from datetime import datetime
 
 from credits_app.cli import arguments
 from credits_app.cli.output import emit
 from credits_app.db import read_session, session_scope
+from credits_app.models import utcnow
 from credits_app.services.accounts import balance_of
+from credits_app.services.admin_grants import (
+    CATEGORIES,
+    EXPIRY_FIELD,
+    EXPIRY_RULE,
+    grant_lot_credits,
+    parse_expiry,
+)
+from credits_app.services.errors import InvalidRequest
 from credits_app.services.history import ledger_history
 from credits_app.services.invariants import check_ledger
-from credits_app.services.ledger import grant_credits
+from credits_app.services.lots.policy import parse_duration
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -21,6 +31,23 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     grant.add_argument("amount", type=int, metavar="AMOUNT")
     grant.add_argument("--reason", required=True, help="shown in the user's ledger")
     grant.add_argument("--key", required=True, help="idempotency key: rerunning replays")
+    grant.add_argument(
+        "--category",
+        choices=CATEGORIES,
+        default=None,
+        help="the lot's category (default: paid); promotional credits are spent first",
+    )
+    expiry = grant.add_mutually_exclusive_group()
+    expiry.add_argument(
+        "--expires-at",
+        metavar="WHEN",
+        help=f"when the credits expire (default: never); {EXPIRY_RULE}",
+    )
+    expiry.add_argument(
+        "--expires-after",
+        metavar="DURATION",
+        help="or how long after the grant they expire, an ISO 8601 duration such as P30D",
+    )
     grant.set_defaults(handler=_grant)
 
     balance = commands.add_parser("balance", parents=[common], help="print a user's balance")
@@ -40,19 +67,53 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     check.set_defaults(handler=_check)
 
 
+def _expiry_of(args: argparse.Namespace, now: datetime) -> datetime | None:
+    """The expiry `--expires-at` or `--expires-after` asks for (None: never).
+
+    Raises:
+        InvalidRequest: When the value cannot be read.
+    """
+    if args.expires_at is not None:
+        return parse_expiry(args.expires_at, "--expires-at")
+    if args.expires_after is not None:
+        duration = parse_duration(args.expires_after)
+        if duration is None:
+            raise InvalidRequest(
+                "--expires-after", "must be an ISO 8601 duration such as P30D, P3M or PT12H"
+            )
+        return duration.after(now)
+    return None
+
+
 def _grant(args: argparse.Namespace) -> int:
-    with session_scope() as session:
-        result = grant_credits(
-            session=session,
-            user_id=args.user_id,
-            amount=args.amount,
-            reason=args.reason,
-            idempotency_key=args.key,
-            source="cli",
-        )
+    now = utcnow()
+    expires_at = _expiry_of(args, now)
+    try:
+        with session_scope() as session:
+            result = grant_lot_credits(
+                session=session,
+                user_id=args.user_id,
+                amount=args.amount,
+                reason=args.reason,
+                idempotency_key=args.key,
+                source="cli",
+                category=args.category,
+                expires_at=expires_at,
+                now=now,
+            )
+    except InvalidRequest as exc:
+        if exc.field != EXPIRY_FIELD:
+            raise
+        raise InvalidRequest("--expires-at", exc.reason) from None
     verb = "already granted (replayed)" if result.replayed else "granted"
-    text = f"{verb} {args.amount} to user {args.user_id}: balance {result.balance}"
-    emit(args, text, asdict(result))
+    category = args.category or "paid"
+    lasts = f"expires {expires_at.isoformat()}" if expires_at else "never expires"
+    text = (
+        f"{verb} {args.amount} {category} credits to user {args.user_id} ({lasts}): "
+        f"balance {result.balance}"
+    )
+    data = {**asdict(result), "category": category, "expires_at": expires_at}
+    emit(args, text, data)
     return 0
 
 

@@ -56,6 +56,14 @@ class CreditLot(SQLModel, table=True):
             postgresql_where=text("remaining > 0"),
         ),
         Index("ix_credit_lot_funded_by", "funded_by"),
+        # Lots granted to start later: what a replayed write had waiting is one short read.
+        Index(
+            "ix_credit_lot_scheduled",
+            "account_id",
+            "effective_at",
+            sqlite_where=text("effective_at > created_at"),
+            postgresql_where=text("effective_at > created_at"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

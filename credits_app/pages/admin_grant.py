@@ -52,34 +52,76 @@ def _confirm() -> rx.Component:
     )
 
 
+def _lot_fields() -> rx.Component:
+    """The lot's category and its optional expiry (a UTC date and time)."""
+    category = rx.select.root(
+        rx.select.trigger(id="grant-category", width="100%"),
+        rx.select.content(
+            rx.select.item("Paid", value="paid"),
+            rx.select.item("Promotional", value="promotional"),
+        ),
+        name="category",
+        default_value="paid",
+    )
+    expires = rx.input(
+        name="expires_at",
+        id="grant-expires",
+        type="datetime-local",
+        width="100%",
+    )
+    return rx.flex(
+        rx.vstack(rx.text("Category", size="1", color_scheme="gray"), category, spacing="1"),
+        rx.vstack(
+            rx.text("Expires (UTC, optional: empty = never)", size="1", color_scheme="gray"),
+            expires,
+            spacing="1",
+            min_width="240px",
+        ),
+        spacing="3",
+        wrap="wrap",
+        width="100%",
+    )
+
+
 def _user_panel() -> rx.Component:
     s = AdminGrantState
     grant_form = rx.form(
-        rx.flex(
-            rx.input(
-                name="amount",
-                id="grant-amount",
-                placeholder="Credits",
-                type="number",
-                min=1,
-                required=True,
-                width=["100%", "140px"],
+        rx.vstack(
+            rx.flex(
+                rx.input(
+                    name="amount",
+                    id="grant-amount",
+                    placeholder="Credits",
+                    type="number",
+                    min=1,
+                    required=True,
+                    width=["100%", "140px"],
+                ),
+                rx.input(
+                    name="reason",
+                    id="grant-reason",
+                    placeholder="Reason (shown in their ledger)",
+                    required=True,
+                    flex="1",
+                    min_width="200px",
+                ),
+                rx.button("Grant credits", type="submit", id="grant-submit"),
+                spacing="2",
+                wrap="wrap",
+                width="100%",
             ),
-            rx.input(
-                name="reason",
-                id="grant-reason",
-                placeholder="Reason (shown in their ledger)",
-                required=True,
-                flex="1",
-                min_width="200px",
-            ),
-            rx.button("Grant credits", type="submit", id="grant-submit"),
+            _lot_fields(),
             spacing="2",
-            wrap="wrap",
             width="100%",
         ),
         on_submit=s.grant,
-        reset_on_submit=True,
+        reset_on_submit=False,
+    )
+    error = rx.callout.root(
+        rx.callout.icon(rx.icon("circle-alert")),
+        rx.callout.text(s.error),
+        color_scheme="red",
+        id="grant-error",
     )
     return card(
         rx.hstack(
@@ -90,6 +132,7 @@ def _user_panel() -> rx.Component:
             wrap="wrap",
         ),
         grant_form,
+        rx.cond(s.error != "", error),
         rx.cond(s.confirming, _confirm()),
         rx.heading("Recent ledger", size="3"),
         rx.box(

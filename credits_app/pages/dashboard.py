@@ -1,4 +1,4 @@
-"""/dashboard: balance, plan, 30-day chart, usage and ledger history, CSV export."""
+"""/dashboard: balance, plan, credits by lot, 30-day chart, usage and ledger, CSV export."""
 
 from __future__ import annotations
 
@@ -181,6 +181,73 @@ def _history() -> rx.Component:
     )
 
 
+def _lot_row(row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.text("#", row["id"], " ", row["what"], weight="medium"),
+            rx.cond(row["starts"] != "", rx.text(row["starts"], size="1", color_scheme="gray")),
+        ),
+        rx.table.cell(row["remaining"]),
+        rx.table.cell(
+            rx.badge(
+                row["category"],
+                color_scheme=rx.cond(row["category"] == "Promotional", "violet", "gray"),
+            )
+        ),
+        rx.table.cell(
+            rx.text(
+                row["expires"],
+                color_scheme=rx.cond(row["soon"] == "yes", "orange", "gray"),
+                weight=rx.cond(row["soon"] == "yes", "bold", "regular"),
+                white_space="nowrap",
+            )
+        ),
+    )
+
+
+def _lots() -> rx.Component:
+    s = DashboardState
+    return card(
+        rx.hstack(
+            rx.heading("Credits by lot", size="4"),
+            rx.spacer(),
+            rx.cond(
+                s.next_expiry != "",
+                rx.text(s.next_expiry, size="2", id="next-expiry"),
+                rx.text("None of your credits expire.", size="2", color_scheme="gray"),
+            ),
+            width="100%",
+            wrap="wrap",
+        ),
+        rx.cond(
+            s.lots.length() > 0,
+            _table(["Lot", "Credits left", "Category", "Expires"], s.lots, _lot_row),
+            rx.text("No credits yet.", color_scheme="gray", size="2"),
+        ),
+        rx.cond(
+            s.lots_hidden > 0,
+            rx.text("and ", s.lots_hidden, " more lots, spent after these.", size="1"),
+        ),
+        rx.text(
+            "Credits are spent from the lot listed first: the soonest to expire, "
+            "promotional before paid.",
+            size="1",
+            color_scheme="gray",
+        ),
+        id="lots",
+    )
+
+
+def _expiry_banner() -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("hourglass")),
+        rx.callout.text(DashboardState.expiry_banner),
+        color_scheme="orange",
+        width="100%",
+        id="expiry-banner",
+    )
+
+
 def _body() -> rx.Component:
     balance_sub = rx.text(LiveBalance.available, " available now", size="2", color_scheme="gray")
     top = rx.grid(
@@ -191,7 +258,9 @@ def _body() -> rx.Component:
         width="100%",
     )
     return rx.vstack(
+        rx.cond(DashboardState.expiry_banner != "", _expiry_banner()),
         top,
+        _lots(),
         _chart(),
         _history(),
         on_balance_change(DashboardState.refresh),

@@ -5,16 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from credits_app.models import CreditHold, CreditLot, HoldStatus, User, utcnow
+from credits_app.models import CreditHold, CreditLot, HoldStatus, LotAllocation, User, utcnow
 from credits_app.services.errors import UserNotFound
-from credits_app.services.journal import AccountState, accounts
+from credits_app.services.journal import AccountState, accounts, entries
 
 holds = CreditHold.__table__
 lots = CreditLot.__table__
+allocations = LotAllocation.__table__
 ACCOUNT_COLUMNS = (accounts.c.id, accounts.c.balance, accounts.c.held, accounts.c.debt)
 
 
@@ -88,18 +89,34 @@ def lock_account(session: Session, user_id: int, now: datetime | None = None) ->
     return AccountState(row.id, user_id, row.balance, row.held, row.debt, int(row.waiting))
 
 
-def balance_of(*, session: Session, user_id: int) -> Balance:
+def rollover_of(lot: Row) -> tuple[int, datetime | None]:
+    """What an ended lot carries into a new one: (credits, when that new lot ends).
+
+    Only a plan period with a `rollover_max` carries anything: up to that many of its unused
+    credits, into a lot that starts when it ended and lasts as long as it did.
+    """
+    credits = min(lot.remaining, lot.rollover_max or 0)
+    if credits <= 0:
+        return 0, None
+    return credits, lot.expires_at + (lot.expires_at - lot.effective_at)
+
+
+def balance_of(*, session: Session, user_id: int, now: datetime | None = None) -> Balance:
     """Return the user's balance in one indexed row read, whatever the history length.
 
-    What ran out but was not written yet is left out (lazy expiry on read): holds past their
-    time no longer count as held, and lots past their expiry no longer count at all. Lots
-    that start later count in `balance` and `waiting`, not in `available`.
+    What ran out but was not written yet is read as the next write or sweep will write it
+    (lazy expiry on read): lots past their expiry no longer count, except what a plan period
+    rolls over (which settles debt first); holds past their time no longer count as held,
+    and what they pin in lots that ended is lost with those lots. Lots that start later
+    count in `balance` and `waiting`, not in `available`. `now` is the moment to read the
+    balance at (default: the current time).
 
     Raises:
         UserNotFound: When the user does not exist.
     """
-    now = utcnow()
+    now = now or utcnow()
     query = select(
+        accounts.c.id,
         accounts.c.balance,
         accounts.c.held,
         accounts.c.debt,
@@ -110,12 +127,59 @@ def balance_of(*, session: Session, user_id: int) -> Balance:
     if row is None:
         require_user(session, user_id)
         return Balance(user_id=user_id, balance=0, held=0, debt=0)
-    held = row.held - lapsed_held(session, user_id) if row.held else 0
-    balance = row.balance - int(row.lapsed)
-    return Balance(user_id, balance, held, row.debt, int(row.waiting))
+    balance, held, debt = row.balance, row.held, row.debt
+    if row.lapsed:
+        balance, debt = _after_lapsed_lots(session, row.id, balance, debt, now)
+    if held:
+        freed = lapsed_held(session, user_id, now)
+        if freed:
+            held -= freed
+            balance -= _pinned_in_ended_lots(session, row.id, now)
+    return Balance(user_id, balance, held, debt, int(row.waiting))
 
 
-def lapsed_held(session: Session, user_id: int) -> int:
+def _after_lapsed_lots(
+    session: Session, account_id: int, balance: int, debt: int, now: datetime
+) -> tuple[int, int]:
+    """(balance, debt) once the account's lots that ended by `now` expire and roll over.
+
+    As `expire_due_lots` does: each such lot loses what is left in it, and a plan period
+    carries some into a new lot, which settles debt first (and expires at once if its own
+    time is over too).
+    """
+    query = select(
+        lots.c.remaining, lots.c.effective_at, lots.c.expires_at, lots.c.rollover_max
+    ).where(lots.c.account_id == account_id, lots.c.remaining > 0, lots.c.expires_at <= now)
+    for lot in session.exec(query):
+        balance -= lot.remaining
+        carried, ends = rollover_of(lot)
+        settled = min(debt, carried)
+        debt -= settled
+        if carried and ends > now:
+            balance += carried - settled
+    return balance, debt
+
+
+def _pinned_in_ended_lots(session: Session, account_id: int, now: datetime) -> int:
+    """Credits that holds past their time pin in lots that ended: released, they expire."""
+    query = (
+        select(func.coalesce(func.sum(-allocations.c.amount), 0))
+        .select_from(
+            allocations.join(holds, holds.c.id == allocations.c.hold_id).join(
+                lots, lots.c.id == allocations.c.lot_id
+            )
+        )
+        .where(
+            holds.c.account_id == account_id,
+            holds.c.status == HoldStatus.ACTIVE,
+            holds.c.expires_at <= now,
+            lots.c.expires_at <= now,
+        )
+    )
+    return int(session.exec(query).scalar_one())
+
+
+def lapsed_held(session: Session, user_id: int, now: datetime | None = None) -> int:
     """Credits still counted in `held` by holds whose time ran out but are not released yet.
 
     Reads subtract them, so a balance is right before the next write or sweep releases them.
@@ -123,6 +187,33 @@ def lapsed_held(session: Session, user_id: int) -> int:
     query = select(func.coalesce(func.sum(holds.c.amount), 0)).where(
         holds.c.user_id == user_id,
         holds.c.status == HoldStatus.ACTIVE,
-        holds.c.expires_at <= utcnow(),
+        holds.c.expires_at <= (now or utcnow()),
+    )
+    return int(session.exec(query).scalar_one())
+
+
+def waiting_after(session: Session, entry_id: int) -> int:
+    """Credits that were waiting for their lot to start right after entry `entry_id`.
+
+    A replayed write answers with what was available then. Before it starts, a lot moves
+    only by what its own grant took to settle debt (nothing spends from it or expires it),
+    so what it held then is that; only lots granted to start later can ever wait (an index
+    keeps just those).
+    """
+    settled = allocations.alias("settled")
+    query = (
+        select(func.coalesce(func.sum(lots.c.amount + func.coalesce(settled.c.amount, 0)), 0))
+        .select_from(
+            lots.join(entries, entries.c.account_id == lots.c.account_id).outerjoin(
+                settled,
+                (settled.c.lot_id == lots.c.id) & (settled.c.entry_id == lots.c.entry_id),
+            )
+        )
+        .where(
+            entries.c.id == entry_id,
+            lots.c.effective_at > lots.c.created_at,
+            lots.c.effective_at > entries.c.created_at,
+            lots.c.entry_id <= entry_id,
+        )
     )
     return int(session.exec(query).scalar_one())

@@ -1,4 +1,4 @@
-"""What a user is entitled to right now: credits, active holds, plan, and recent usage."""
+"""What a user is entitled to right now: credits and their lots, holds, plan, recent usage."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlmodel import Session
 
+from credits_app.models import utcnow
 from credits_app.services.accounts import balance_of
 from credits_app.services.history import spent_by_feature
 from credits_app.services.holds import active_holds
+from credits_app.services.lots import LotView, NextExpiry, live_lots, next_expiry
 
 USAGE_WINDOW_DAYS = 30
 SUBSCRIPTIONS_MODULE = "credits_app.services.billing.subscriptions"
@@ -29,7 +31,12 @@ class HoldView:
 
 @dataclass(frozen=True)
 class Entitlements:
-    """A user's credits, holds, subscription (a billing `SubscriptionView` or None), usage."""
+    """A user's credits, holds, subscription (a billing `SubscriptionView` or None), usage.
+
+    `lots` are the lots with credits left that have not ended, in burn order (their
+    `remaining` excludes credits reserved by active holds); `next_expiry` is the soonest
+    moment some of them expire, with how many credits expire then.
+    """
 
     user_id: int
     balance: int
@@ -39,6 +46,8 @@ class Entitlements:
     subscription: Any | None
     spent_by_feature: dict[str, int]
     period_days: int
+    lots: list[LotView]
+    next_expiry: NextExpiry | None
 
 
 def active_hold_views(*, session: Session, user_id: int) -> list[HoldView]:
@@ -72,6 +81,7 @@ def entitlements_of(
         UserNotFound: When the user does not exist.
     """
     balance = balance_of(session=session, user_id=user_id)
+    lots = live_lots(session, user_id, utcnow())
     return Entitlements(
         user_id=user_id,
         balance=balance.balance,
@@ -81,4 +91,6 @@ def entitlements_of(
         subscription=_active_subscription(session, user_id),
         spent_by_feature=spent_by_feature(session=session, user_id=user_id, days=days),
         period_days=days,
+        lots=lots,
+        next_expiry=next_expiry(lots),
     )

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from credits_app.models import utcnow
+from credits_app.models import CreditLot, LotAllocation, LotSource, utcnow
 from credits_app.services.accounts import accounts, require_user
 from credits_app.services.errors import InvalidRequest
 from credits_app.services.journal import entries, usage
 
 MAX_PAGE = 500
+lots = CreditLot.__table__
+allocations = LotAllocation.__table__
+# (lot id, signed credits): what one entry moved one lot by.
+LotMove = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class EntryView:
     actor_user_id: int | None
     idempotency_key: str
     created_at: datetime
+    # The lots the entry moved, by lot id (read only when asked for: `with_lots=True`).
+    lots: tuple[LotMove, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,10 +60,45 @@ def _check_page(limit: int) -> None:
         raise InvalidRequest("limit", f"must be an integer between 1 and {MAX_PAGE}")
 
 
+def lot_moves(session: Session, entry_ids: Iterable[int]) -> dict[int, tuple[LotMove, ...]]:
+    """What each entry moved each lot by, in lot id order: two indexed reads for a page.
+
+    A grant moved the lot it created by the lot's amount (less any debt it settled at
+    once); every other entry moved lots by its allocations: draws negative, returns
+    positive. So an entry's moves add up to the credits it made available or took. The lot
+    a balance became when lots were introduced (source `migrated`) was made by no entry: it
+    shows only where later entries draw from it.
+    """
+    ids = list(entry_ids)
+    if not ids:
+        return {}
+    moved: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    created = select(lots.c.entry_id, lots.c.id, lots.c.amount).where(
+        lots.c.entry_id.in_(ids), lots.c.source != LotSource.MIGRATED
+    )
+    for entry_id, lot_id, amount in session.exec(created):
+        moved[entry_id][lot_id] += amount
+    drawn = (
+        select(allocations.c.entry_id, allocations.c.lot_id, func.sum(allocations.c.amount))
+        .where(allocations.c.entry_id.in_(ids))
+        .group_by(allocations.c.entry_id, allocations.c.lot_id)
+    )
+    for entry_id, lot_id, amount in session.exec(drawn):
+        moved[entry_id][lot_id] += int(amount)
+    return {entry_id: tuple(sorted(per_lot.items())) for entry_id, per_lot in moved.items()}
+
+
 def ledger_history(
-    *, session: Session, user_id: int, limit: int = 50, before_id: int | None = None
+    *,
+    session: Session,
+    user_id: int,
+    limit: int = 50,
+    before_id: int | None = None,
+    with_lots: bool = False,
 ) -> list[EntryView]:
     """Return the user's ledger entries, newest first; pass the last id as `before_id`.
+
+    With `with_lots`, each entry also carries the lots it moved (`EntryView.lots`).
 
     Raises:
         UserNotFound: When the user does not exist.
@@ -72,7 +115,7 @@ def ledger_history(
     )
     if before_id is not None:
         query = query.where(entries.c.id < before_id)
-    return [
+    views = [
         EntryView(
             id=row.id,
             kind=row.kind,
@@ -91,6 +134,10 @@ def ledger_history(
         )
         for row in session.exec(query)
     ]
+    if not with_lots:
+        return views
+    moves = lot_moves(session, (view.id for view in views))
+    return [replace(view, lots=moves.get(view.id, ())) for view in views]
 
 
 def usage_history(

@@ -175,9 +175,18 @@ def find_entry(session: Session, *, user_id: int, kind: str, key: str) -> Row | 
 
 
 def replay_entry(
-    session: Session, *, user_id: int, kind: str, key: str, request: dict
+    session: Session,
+    *,
+    user_id: int,
+    kind: str,
+    key: str,
+    request: dict,
+    waiting: Callable[[int], int] | None = None,
 ) -> LedgerResult | None:
     """Return the original result for a reused key, or None if the key is new.
+
+    `waiting(entry_id)` says how many credits were not available yet right after the entry
+    (in lots that had not started); the layers above know, this one does not.
 
     Raises:
         IdempotencyConflict: When the key was used for a request with other values.
@@ -188,7 +197,7 @@ def replay_entry(
     differing = [name for name, value in request.items() if getattr(row, name) != value]
     if differing:
         raise IdempotencyConflict(key, differing)
-    available = row.balance_after - row.held_after
+    available = row.balance_after - row.held_after - (waiting(row.id) if waiting else 0)
     return LedgerResult(row.id, user_id, row.balance_after, available, replayed=True)
 
 
@@ -206,11 +215,13 @@ def write_once(
     key: str,
     request: dict,
     write: Callable[[], LedgerResult],
+    waiting: Callable[[int], int] | None = None,
 ) -> LedgerResult:
     """Run `write` in its own transaction and commit, or replay when the key was used before.
 
     A unique-key violation means another request with this key committed first (maybe
-    concurrently); the whole transaction is rolled back and that request's result returned.
+    concurrently); the whole transaction is rolled back and that request's result returned
+    (`waiting` as for `replay_entry`).
     """
     try:
         result = write()
@@ -218,7 +229,9 @@ def write_once(
     except IntegrityError:
         session.rollback()
         try:
-            replayed = replay_entry(session, user_id=user_id, kind=kind, key=key, request=request)
+            replayed = replay_entry(
+                session, user_id=user_id, kind=kind, key=key, request=request, waiting=waiting
+            )
         finally:
             session.rollback()
         if replayed is None:

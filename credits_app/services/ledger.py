@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from credits_app.models import EntryKind, utcnow
-from credits_app.services.accounts import lock_account
+from credits_app.services.accounts import lock_account, waiting_after
 from credits_app.services.errors import InsufficientCredits
-from credits_app.services.holds.store import locked_unit
+from credits_app.services.holds.store import expire_due, locked_unit
 from credits_app.services.journal import (
     AccountState,
     LedgerResult,
@@ -28,7 +28,14 @@ from credits_app.services.journal import (
     result_of,
     write_once,
 )
-from credits_app.services.lots import LotTerms, apply_draws, expire_due_lots, grant_lot, plan_draw
+from credits_app.services.lots import (
+    LotTerms,
+    apply_draws,
+    expire_due_lots,
+    grant_lot,
+    lot_window,
+    plan_draw,
+)
 from credits_app.services.validation import (
     validate_amount,
     validate_feature,
@@ -64,11 +71,13 @@ def post_grant(
 ) -> LedgerResult:
     """Add credits as a new lot inside the caller's transaction (no commit).
 
-    Debt is settled first from a lot that can be spent now. `terms` set the lot's category,
-    priority, window and funding (default: paid, never expiring, from now).
+    Like every write, it first expires what ran out (lots, then holds). Debt is settled
+    first from a lot that can be spent now. `terms` set the lot's category, priority,
+    window and funding (default: paid, never expiring, from now).
 
     Raises:
-        InvalidRequest: For a bad amount, reason or key.
+        InvalidRequest: For a bad amount, reason or key, or a window that ends before it
+            starts.
         UserNotFound: When the user does not exist.
         IntegrityError: When the key or the source was used already (caller decides).
     """
@@ -82,9 +91,11 @@ def post_grant(
         actor_user_id=actor_user_id,
     )
     now = now or utcnow()
+    terms = terms or LotTerms()
+    lot_window(terms, now)  # refuse an empty window before locking anything
     state = lock_account(session, user_id, now)
-    expire_due_lots(session, state, now)
-    entry_id, _ = grant_lot(session, state, move, terms or LotTerms(), now)
+    expire_due(session, state, now)
+    entry_id, _ = grant_lot(session, state, move, terms, now)
     # A lot whose end has passed already (credits restored after they would have expired)
     # expires at once, in the same transaction.
     expire_due_lots(session, state, now)
@@ -105,17 +116,18 @@ def post_clawback(
 ) -> LedgerResult:
     """Take credits back inside the caller's transaction (no commit).
 
-    Credits come from the lots `funded_by` (the Stripe object that paid for them) first,
-    then from the others in burn order. What the user already spent (or holds) cannot be
-    taken; that part is recorded as debt, which the next grant settles first. The balance
-    never goes below zero.
+    Like every write, it first expires what ran out (lots, then holds, whose credits can
+    then be taken). Credits come from the lots `funded_by` (the Stripe object that paid for
+    them) first, then from the others in burn order. What the user already spent (or holds)
+    cannot be taken; that part is recorded as debt, which the next grant settles first. The
+    balance never goes below zero.
     """
     amount = validate_amount(amount)
     reason = validate_reason(reason)
     key = validate_key(idempotency_key)
     now = now or utcnow()
     state = lock_account(session, user_id, now)
-    expire_due_lots(session, state, now)
+    expire_due(session, state, now)
     plan = plan_draw(session, state, amount, now, first=funded_by)
     move = Movement(
         kind=EntryKind.CLAWBACK,
@@ -142,8 +154,12 @@ def grant_credits(
     source: str = "admin",
     actor_user_id: int | None = None,
     terms: LotTerms | None = None,
+    now: datetime | None = None,
 ) -> LedgerResult:
     """Grant credits to a user as one lot, once per idempotency key.
+
+    `now` is the moment of the grant (default: the current time); lots that start or end
+    relative to it are judged at that moment.
 
     Raises:
         InvalidRequest: For a bad amount, reason or key; nothing is written.
@@ -162,11 +178,18 @@ def grant_credits(
             idempotency_key=key,
             source=source,
             actor_user_id=actor_user_id,
+            now=now,
             terms=terms,
         )
 
     return write_once(
-        session, user_id=user_id, kind=EntryKind.GRANT, key=key, request=request, write=write
+        session,
+        user_id=user_id,
+        kind=EntryKind.GRANT,
+        key=key,
+        request=request,
+        write=write,
+        waiting=lambda entry_id: waiting_after(session, entry_id),
     )
 
 
@@ -223,7 +246,12 @@ def spend_credits(
         # that another request committed first (maybe concurrently) replays that one.
         try:
             replayed = replay_entry(
-                session, user_id=user_id, kind=EntryKind.SPEND, key=key, request=request
+                session,
+                user_id=user_id,
+                kind=EntryKind.SPEND,
+                key=key,
+                request=request,
+                waiting=lambda entry_id: waiting_after(session, entry_id),
             )
         finally:
             session.rollback()

@@ -2,6 +2,10 @@
 
 The dashboard downloads it from `GET /api/me/ledger.csv?ticket=...` with an export ticket
 (`export_ticket`): good for one download within a minute, and for nothing else.
+
+The last column, `lots`, names the lots each entry moved and by how much, in lot id order:
+`12:-30;13:-5` (a spend drew 30 from lot 12 and 5 from lot 13), `14:500` (a grant created
+lot 14), empty when the entry moved no lot (a capture that kept the whole hold).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlmodel import Session
 from credits_app.db import read_session
 from credits_app.services.accounts import require_user
 from credits_app.services.errors import Unauthorized
-from credits_app.services.history import MAX_PAGE, EntryView, ledger_history
+from credits_app.services.history import MAX_PAGE, EntryView, LotMove, ledger_history
 from credits_app.services.ledger_labels import describe
 from credits_app.services.ratelimit import limiter_for
 from credits_app.settings import get_settings
@@ -33,6 +37,7 @@ COLUMNS = (
     "feature",
     "reason",
     "source",
+    "lots",
 )
 TICKET_AUDIENCE = "ledger-export"
 TICKET_TTL_SECONDS = 60
@@ -52,9 +57,14 @@ def _csv_text(rows: Iterable[Iterable[object]]) -> str:
     return out.getvalue()
 
 
+def lots_cell(moves: tuple[LotMove, ...]) -> str:
+    """The `lots` column: `lot:credits` pairs joined by `;`, e.g. `12:-30;13:-5`."""
+    return ";".join(f"{lot}:{credits}" for lot, credits in moves)
+
+
 def _row(e: EntryView) -> list[object]:
     row = (e.id, e.created_at.isoformat(), e.kind, describe(e), e.delta, e.balance_after)
-    return [*row, *map(_safe, (e.feature or "", e.reason or "", e.source))]
+    return [*row, *map(_safe, (e.feature or "", e.reason or "", e.source)), lots_cell(e.lots)]
 
 
 def _chunks(fetch_page: FetchPage, page_size: int) -> Iterator[str]:
@@ -80,7 +90,9 @@ def ledger_csv(*, session: Session, user_id: int) -> str:
     """
 
     def fetch(before: int | None) -> list[EntryView]:
-        return ledger_history(session=session, user_id=user_id, limit=MAX_PAGE, before_id=before)
+        return ledger_history(
+            session=session, user_id=user_id, limit=MAX_PAGE, before_id=before, with_lots=True
+        )
 
     return "".join(_chunks(fetch, MAX_PAGE))
 
@@ -101,7 +113,9 @@ def stream_ledger_csv(*, user_id: int, page_size: int | None = None) -> Iterator
 
     def fetch(before: int | None) -> list[EntryView]:
         with read_session() as session:
-            return ledger_history(session=session, user_id=user_id, limit=size, before_id=before)
+            return ledger_history(
+                session=session, user_id=user_id, limit=size, before_id=before, with_lots=True
+            )
 
     return _chunks(fetch, size)
 

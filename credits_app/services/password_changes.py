@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from credits_app.models import EmailToken, User, utcnow
-from credits_app.services import account_mail, email_tokens, sessions, throttle
+from credits_app.services import account_mail, email_tokens, sessions, signup_credits, throttle
 from credits_app.services.errors import InvalidLink, Unauthorized
 from credits_app.services.mail import Mail
 from credits_app.services.passwords import MAX_PASSWORD_LENGTH, hash_password, verify_password
@@ -77,14 +77,16 @@ def reset_password(*, session: Session, token: object, password: object) -> User
         user_id = email_tokens.use_token(session=session, token=token, purpose=email_tokens.RESET)
         user = session.get(User, user_id)
         user.password_hash = password_hash
-        user.email_verified_at = user.email_verified_at or utcnow()
         session.add(user)
+        # The link proved the address: a first confirmation gets the sign-up credits.
+        granted = signup_credits.confirm_address(session, user, utcnow())
         sessions.revoke_sessions(session, user_id)
         info = UserInfo.of(user)
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    signup_credits.announce(granted)
     return info
 
 

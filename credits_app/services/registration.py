@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from credits_app.models import User, utcnow
-from credits_app.services import account_mail, email_tokens, throttle
+from credits_app.services import account_mail, email_tokens, signup_credits, throttle
 from credits_app.services.accounts import open_account
 from credits_app.services.mail import Mail
 from credits_app.services.passwords import hash_password
@@ -92,7 +92,7 @@ def verification_again(*, session: Session, user_id: int) -> Mail | None:
 
 
 def verify_email(*, session: Session, token: object) -> UserInfo:
-    """Confirm the address of the link's user.
+    """Confirm the address of the link's user, granting the sign-up credits if any are set.
 
     Raises:
         InvalidLink: When the link is unknown, used or expired.
@@ -100,11 +100,11 @@ def verify_email(*, session: Session, token: object) -> UserInfo:
     try:
         user_id = email_tokens.use_token(session=session, token=token, purpose=email_tokens.VERIFY)
         user = session.get(User, user_id)
-        user.email_verified_at = user.email_verified_at or utcnow()
-        session.add(user)
+        granted = signup_credits.confirm_address(session, user, utcnow())
         info = UserInfo.of(user)
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    signup_credits.announce(granted)
     return info

@@ -1,20 +1,66 @@
-"""Admin grants: find a user, grant with a reason (confirm large ones), see their ledger."""
+"""Admin grants: find a user, grant with a reason (confirm large ones), see their ledger.
+
+A grant may be promotional and may expire: the expiry is a date and time in UTC from the
+page's `datetime-local` input (the browser sends it without an offset).
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import UTC, datetime
 
 import reflex as rx
 
 from credits_app.db import read_session, session_scope
 from credits_app.services.accounts import balance_of
-from credits_app.services.admin_grants import admin_grant, needs_confirmation, require_admin
-from credits_app.services.errors import CreditsError
+from credits_app.services.admin_grants import (
+    EXPIRY_FIELD,
+    admin_grant,
+    needs_confirmation,
+    require_admin,
+)
+from credits_app.services.errors import CreditsError, InvalidRequest
 from credits_app.services.history import ledger_history
 from credits_app.services.ledger_labels import describe
 from credits_app.services.users import find_user_by_email
 from credits_app.state.auth import AuthState, current_user_id, to_login, user_scoped
 from credits_app.state.format import signed, when
+
+# What a `datetime-local` input sends: 2026-12-31T23:59, maybe with seconds.
+_LOCAL_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
+FIELD_LABELS = {
+    EXPIRY_FIELD: "Expiry",
+    "category": "Category",
+    "amount": "Amount",
+    "reason": "Reason",
+    "idempotencyKey": "Grant",
+}
+
+
+def expiry_from_form(text: str) -> datetime | None:
+    """Read the form's expiry, a UTC date and time without offset ('' means never).
+
+    Raises:
+        InvalidRequest: When it is not a date and time.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if not _LOCAL_MOMENT.fullmatch(text):
+        raise InvalidRequest(EXPIRY_FIELD, "must be a date and time, e.g. 2026-12-31 23:59")
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidRequest(EXPIRY_FIELD, "is not a valid date and time") from None
+
+
+def readable(exc: CreditsError) -> str:
+    """The error as the page shows it: 'Expiry: must be in the future'."""
+    if isinstance(exc, InvalidRequest):
+        label = FIELD_LABELS.get(exc.field, exc.field)
+        return f"{label}: {exc.reason}"
+    return exc.message[:1].upper() + exc.message[1:]
 
 
 @user_scoped
@@ -27,11 +73,15 @@ class AdminGrantState(rx.State):
     ledger: list[dict[str, str]] = []
     amount: str = ""
     reason: str = ""
+    category: str = "paid"
+    expires: str = ""
     confirming: bool = False
     busy: bool = False
     message: str = ""
+    error: str = ""
     _found_id: int = 0
     _grant_key: str = ""
+    _grant_what: str = ""
 
     async def _admin_id(self) -> int:
         """The acting admin's id (session re-checked); the service checks admin rights too."""
@@ -43,6 +93,7 @@ class AdminGrantState(rx.State):
     async def find(self, form: dict):
         """Look the user up by email."""
         self.query, self.message, self.confirming = str(form.get("email", "")).strip(), "", False
+        self.error = ""
         try:
             if not await self._admin_id():
                 signed_in = (await self.get_state(AuthState))._user_id
@@ -76,6 +127,9 @@ class AdminGrantState(rx.State):
     async def grant(self, form: dict):
         """Validate, ask for confirmation above the threshold, then grant once."""
         self.amount, self.reason = str(form.get("amount", "")), str(form.get("reason", ""))
+        self.category = str(form.get("category", "") or "paid")
+        self.expires = str(form.get("expires_at", ""))
+        self.error = ""
         amount = int(self.amount) if self.amount.strip().isdigit() else -1
         if amount > 0 and needs_confirmation(amount) and not self.confirming:
             self.confirming = True
@@ -94,12 +148,16 @@ class AdminGrantState(rx.State):
         self.confirming = False
 
     async def _grant(self, amount: int, confirmed: bool = False):
-        self.confirming, self.message = False, ""
+        self.confirming, self.message, self.error = False, "", ""
         admin_id = await self._admin_id()
         if not admin_id:
             return to_login(self)
-        self._grant_key = self._grant_key or f"admin-web-{uuid.uuid4().hex}"
         try:
+            expires_at = expiry_from_form(self.expires)
+            # One key per distinct grant: a double submit replays, a corrected one is new.
+            what = f"{self._found_id}|{amount}|{self.reason}|{self.category}|{expires_at}"
+            if not self._grant_key or what != self._grant_what:
+                self._grant_key, self._grant_what = f"admin-web-{uuid.uuid4().hex}", what
             with session_scope() as session:
                 require_admin(session=session, user_id=admin_id)
                 result = admin_grant(
@@ -110,12 +168,20 @@ class AdminGrantState(rx.State):
                     reason=self.reason,
                     idempotency_key=self._grant_key,
                     confirmed=confirmed,
+                    category=self.category or None,
+                    expires_at=expires_at,
                 )
         except CreditsError as exc:
-            return rx.toast.error(exc.message)
+            self.error = readable(exc)
+            return rx.toast.error(self.error)
         self._grant_key = ""
+        kind = "promotional credits" if self.category == "promotional" else "credits"
+        lasts = f", expiring {when(expires_at)}" if expires_at else ""
         self.message = (
-            f"Granted {amount:,} credits to {self.found_email}; balance {result.balance:,}."
+            f"Granted {amount:,} {kind} to {self.found_email}{lasts}; balance {result.balance:,}."
         )
         self._read_user()
-        return rx.toast.success(self.message)
+        return [
+            rx.toast.success(self.message),
+            *[rx.set_value(ref, "") for ref in ("grant-amount", "grant-reason", "grant-expires")],
+        ]

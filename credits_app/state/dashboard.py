@@ -1,18 +1,21 @@
-"""The dashboard: plan, usage and ledger pages, the 30-day chart, CSV export."""
+"""The dashboard: plan, credits by lot, usage and ledger pages, the 30-day chart, CSV export."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import reflex as rx
 
 from credits_app.db import read_session, session_scope
+from credits_app.models import utcnow
 from credits_app.services.billing.portal import portal_url
 from credits_app.services.billing.subscriptions import active_subscription
 from credits_app.services.errors import CreditsError
 from credits_app.services.history import ledger_history, usage_history
 from credits_app.services.ledger_export import export_ticket
 from credits_app.services.ledger_labels import describe
+from credits_app.services.lots import LotView, live_lots, next_expiry
 from credits_app.services.usage_chart import chart_update
 from credits_app.state.auth import current_user_id, to_login, user_scoped
 from credits_app.state.format import day, signed, when
@@ -21,6 +24,88 @@ PAGE = 10
 # Same origin as the page: production serves /api itself, the dev server passes it on.
 EXPORT_URL = "/api/me/ledger.csv"
 STATUS_LABELS = {"active": "Active", "trialing": "Trial", "past_due": "Payment overdue"}
+# Lots listed on the dashboard (in burn order); the rest are counted.
+LOTS_SHOWN = 10
+# A banner warns when credits expire this soon.
+EXPIRY_WARNING = timedelta(days=7)
+LOT_SOURCES = {
+    "purchase": "Purchase",
+    "plan_period": "Plan credits",
+    "admin": "Admin grant",
+    "promotion": "Promotion",
+    "trial": "Trial",
+    "rollover": "Rolled over",
+    "restore": "Restored",
+    "migrated": "Earlier balance",
+}
+
+
+def long_day(moment: datetime) -> str:
+    """Return '31 Dec 2026' (UTC)."""
+    moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def _credits(count: int) -> str:
+    return f"{count:,} credit" + ("" if count == 1 else "s")
+
+
+def _in_days(delta: timedelta) -> str:
+    """How soon: 'in 3 days' (rounded), 'in 5 hours' under two days, or 'within the hour'."""
+    days = round(delta / timedelta(days=1))
+    if days >= 2:
+        return f"in {days} days"
+    hours = int(delta // timedelta(hours=1))
+    if hours >= 1:
+        return f"in {hours} hour" + ("" if hours == 1 else "s")
+    return "within the hour"
+
+
+def expiry_notes(views: list[LotView], now: datetime) -> tuple[str, str]:
+    """What expires next, and a warning when some credits expire within 7 days.
+
+    Returns:
+        ('300 credits expire on 31 Dec 2026', '') or, when that is within a week, the
+        same line and a banner such as '450 credits expire within 7 days: 300 of them
+        in 3 days, on 2 Dec 2026 at 14:00 UTC.'; ('', '') when nothing ever expires.
+    """
+    soonest = next_expiry(views)
+    if soonest is None:
+        return "", ""
+    verb = "expires" if soonest.credits == 1 else "expire"
+    line = f"{_credits(soonest.credits)} {verb} on {long_day(soonest.at)}"
+    if soonest.at - now > EXPIRY_WARNING:
+        return line, ""
+    soon = sum(
+        v.remaining
+        for v in views
+        if v.expires_at is not None and v.expires_at - now <= EXPIRY_WARNING
+    )
+    at = f"{_in_days(soonest.at - now)}, on {long_day(soonest.at)} at {soonest.at:%H:%M} UTC"
+    if soon == soonest.credits:
+        banner = f"{_credits(soon)} {verb} {at}. Use them before they are gone."
+    else:
+        banner = (
+            f"{_credits(soon)} expire within 7 days: {soonest.credits:,} of them {at}. "
+            "Use them before they are gone."
+        )
+    return line, banner
+
+
+def lot_rows(views: list[LotView], now: datetime) -> list[dict[str, str]]:
+    """The dashboard's table of lots: what is left in each, its category, when it expires."""
+    return [
+        {
+            "id": str(v.id),
+            "what": LOT_SOURCES.get(v.source, v.source.replace("_", " ").capitalize()),
+            "remaining": f"{v.remaining:,}",
+            "category": v.category.capitalize(),
+            "expires": long_day(v.expires_at) if v.expires_at else "Never",
+            "soon": "yes" if v.expires_at and v.expires_at - now <= EXPIRY_WARNING else "",
+            "starts": f"from {long_day(v.effective_at)}" if v.effective_at > now else "",
+        }
+        for v in views[:LOTS_SHOWN]
+    ]
 
 
 @user_scoped
@@ -33,6 +118,10 @@ class DashboardState(rx.State):
     chart: list[dict[str, int | str]] = []
     features: list[str] = []
     spent_30d: int = 0
+    lots: list[dict[str, str]] = []
+    lots_hidden: int = 0
+    next_expiry: str = ""
+    expiry_banner: str = ""
     usage_page: int = 0
     usage_more: bool = False
     ledger_page: int = 0
@@ -78,11 +167,19 @@ class DashboardState(rx.State):
             if spend is not None or usage_page:
                 self._read_usage(session, user_id)
             self._read_ledger(session, user_id)
+            self._read_lots(session, user_id)
         self.plan = _plan_view(sub)
         if spend is not None:
             self._usage_mark = mark
             self.chart, self.features, self.spent_30d = spend.rows, spend.features, spend.total
         return True
+
+    def _read_lots(self, session, user_id: int) -> None:
+        now = utcnow()
+        views = live_lots(session, user_id, now)
+        self.lots = lot_rows(views, now)
+        self.lots_hidden = max(0, len(views) - LOTS_SHOWN)
+        self.next_expiry, self.expiry_banner = expiry_notes(views, now)
 
     def _read_usage(self, session, user_id: int) -> None:
         before = self._usage_cursors[self.usage_page - 1] if self.usage_page else None

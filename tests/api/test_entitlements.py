@@ -18,7 +18,9 @@ def test_a_new_user_has_nothing_but_its_balance(client, user):
     response = client.get(ENTITLEMENTS, headers=bearer(user.id, feature="any-feature"))
 
     assert response.status_code == 200
-    assert response.json() == {
+    body = response.json()
+    [lot] = body.pop("lots")
+    assert body == {
         "userId": user.id,
         "balance": 100,
         "available": 100,
@@ -28,7 +30,15 @@ def test_a_new_user_has_nothing_but_its_balance(client, user):
         "plan": None,
         "spentByFeature": {},
         "periodDays": 30,
+        "nextExpiry": None,
     }
+    # The fixture's grant: one paid lot that never expires (tests/api/test_grant_lots.py).
+    assert (lot["amount"], lot["remaining"], lot["category"], lot["expiresAt"]) == (
+        100,
+        100,
+        "paid",
+        None,
+    )
 
 
 def test_usage_is_summed_by_feature_over_the_last_30_days(client, user, engine):

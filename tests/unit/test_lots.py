@@ -192,11 +192,15 @@ def test_released_credits_of_a_lot_that_ended_meanwhile_expire_at_once(session):
         session=session, user_id=user.id, hold_id=hold.hold_id, idempotency_key="r1", now=later
     )
     assert released.available == 0
-    expiries = session.exec(
-        select(LedgerEntry.delta)
-        .where(LedgerEntry.kind == EntryKind.EXPIRE, LedgerEntry.source == "lot")
-        .order_by(LedgerEntry.id)
-    ).scalars().all()
+    expiries = (
+        session.exec(
+            select(LedgerEntry.delta)
+            .where(LedgerEntry.kind == EntryKind.EXPIRE, LedgerEntry.source == "lot")
+            .order_by(LedgerEntry.id)
+        )
+        .scalars()
+        .all()
+    )
     assert expiries == [-4, -6]  # the unpinned 4 at the lock, then the 6 given back
     assert balance_of(session=session, user_id=user.id).balance == 0
     assert check_ledger(session=session) == []

@@ -96,17 +96,22 @@ def test_csv_export_has_every_entry_of_the_user_only_and_defuses_formulas(sessio
 
 
 def _old_ledger_csv(session, user_id: int) -> str:
-    """The export as it was built before it streamed: the whole CSV in one string."""
+    """The export as it was built before it streamed: the whole CSV in one string.
+
+    (With the `lots` column the export gained with credit lots.)
+    """
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(ledger_export.COLUMNS)
     before = None
     while True:
-        page = ledger_history(session=session, user_id=user_id, limit=MAX_PAGE, before_id=before)
+        page = ledger_history(
+            session=session, user_id=user_id, limit=MAX_PAGE, before_id=before, with_lots=True
+        )
         for e in page:
             row = (e.id, e.created_at.isoformat(), e.kind, describe(e), e.delta, e.balance_after)
             safe = [ledger_export._safe(v) for v in (e.feature or "", e.reason or "", e.source)]
-            writer.writerow([*row, *safe])
+            writer.writerow([*row, *safe, ledger_export.lots_cell(e.lots)])
         if len(page) < MAX_PAGE:
             return out.getvalue()
         before = page[-1].id

@@ -11,8 +11,9 @@ from credits_app.api.schemas import (
     SpendRequest,
     error_responses,
 )
+from credits_app.services.admin_grants import grant_lot_credits
 from credits_app.services.errors import Forbidden
-from credits_app.services.ledger import LedgerResult, grant_credits, spend_credits
+from credits_app.services.ledger import LedgerResult, spend_credits
 from credits_app.services.ratelimit import check_spend_rate
 
 router = APIRouter(prefix="/api/credits", tags=["credits"])
@@ -66,14 +67,20 @@ def grant(body: GrantRequest, _admin: AdminKeyDep, session: SessionDep) -> Ledge
     `userId` is a JSON integer or a string of its digits (`"42"`, as the original system's
     clients send it); anything else is a 422 naming `userId`.
 
+    The credits are one lot: `category` `paid` (the default) or `promotional`, and
+    `expiresAt` (an ISO 8601 date and time with an offset, in the future) or never. A bad
+    value is a 422 naming the field; the same key with another category or expiry is a 409.
+
     Answers 503 when the server has no ADMIN_API_KEY (the admin API is disabled).
     """
-    result = grant_credits(
+    result = grant_lot_credits(
         session=session,
         user_id=body.user_id,
         amount=body.amount,
         reason=body.reason,
         idempotency_key=body.idempotency_key,
         source=GRANT_SOURCE,
+        category=body.category,
+        expires_at=body.expires_at,
     )
     return _written(result)

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from credits_app.api.deps import ClaimsDep, ReadSessionDep
 from credits_app.api.schemas import EntitlementsResponse, error_responses
-from credits_app.api.schemas.me import HoldOut, PlanOut, SubscriptionOut
+from credits_app.api.schemas.me import HoldOut, LotOut, NextExpiryOut, PlanOut, SubscriptionOut
 from credits_app.services.entitlements import entitlements_of
 from credits_app.services.ledger_export import stream_ledger_csv, ticket_user
 
@@ -42,9 +42,11 @@ def _plan_and_subscription(view) -> tuple[SubscriptionOut | None, PlanOut | None
     responses=error_responses(401, 404),
 )
 def entitlements(claims: ClaimsDep, session: ReadSessionDep) -> EntitlementsResponse:
-    """Balance, available credits, active holds, plan and 30-day usage of the token's user.
+    """Balance, available credits, lots, active holds, plan and 30-day usage of the token's user.
 
-    A valid token of any feature is accepted.
+    `lots` lists the lots with credits left in burn order; `nextExpiry` says when credits
+    next expire and how many (null when none ever do). A valid token of any feature is
+    accepted.
     """
     found = entitlements_of(session=session, user_id=claims.user_id)
     subscription, plan = _plan_and_subscription(found.subscription)
@@ -61,6 +63,24 @@ def entitlements(claims: ClaimsDep, session: ReadSessionDep) -> EntitlementsResp
         plan=plan,
         spent_by_feature=found.spent_by_feature,
         period_days=found.period_days,
+        next_expiry=(
+            NextExpiryOut(at=found.next_expiry.at, credits=found.next_expiry.credits)
+            if found.next_expiry
+            else None
+        ),
+        lots=[
+            LotOut(
+                id=lot.id,
+                amount=lot.amount,
+                remaining=lot.remaining,
+                category=lot.category,
+                source=lot.source,
+                priority=lot.priority,
+                effective_at=lot.effective_at,
+                expires_at=lot.expires_at,
+            )
+            for lot in found.lots
+        ],
     )
 
 

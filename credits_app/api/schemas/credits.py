@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field, StrictStr
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, PlainValidator, StrictStr
+from pydantic.json_schema import WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from credits_app.api.schemas.common import (
     Amount,
@@ -12,6 +17,31 @@ from credits_app.api.schemas.common import (
     ResponseModel,
     UserId,
 )
+from credits_app.services.admin_grants import EXPIRY_RULE, parse_expiry
+from credits_app.services.errors import InvalidRequest
+
+
+def _expiry(value: Any) -> datetime | None:
+    """Read `expiresAt`: null, or an ISO 8601 date and time with an offset (no numbers)."""
+    if value is None:
+        return None
+    try:
+        return parse_expiry(value)
+    except InvalidRequest as exc:
+        raise PydanticCustomError("expires_at", exc.reason) from None
+
+
+Expiry = Annotated[
+    datetime | None,
+    PlainValidator(_expiry),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}],
+            "description": f"When the credits expire; {EXPIRY_RULE}, in the future. "
+            "Null or absent: never.",
+        }
+    ),
+]
 
 
 class SpendRequest(ApiModel):
@@ -35,7 +65,14 @@ class GrantRequest(ApiModel):
         json_schema_extra={
             "examples": [
                 {"userId": 1, "amount": 500, "reason": "support credit", "idempotencyKey": "g-1"},
-                {"userId": "1", "amount": 100, "reason": "promotional", "idempotencyKey": "g-2"},
+                {
+                    "userId": "1",
+                    "amount": 100,
+                    "reason": "launch promotion",
+                    "idempotencyKey": "g-2",
+                    "category": "promotional",
+                    "expiresAt": "2030-12-31T23:59:59Z",
+                },
             ]
         }
     )
@@ -49,6 +86,12 @@ class GrantRequest(ApiModel):
         description="Why; shown in the user's history.",
     )
     idempotency_key: IdempotencyKey
+    category: Literal["paid", "promotional"] | None = Field(
+        default=None,
+        description="`paid` (the default) or `promotional`; promotional credits are spent "
+        "before paid ones that expire at the same time.",
+    )
+    expires_at: Expiry = None
 
 
 class LedgerWriteResponse(ResponseModel):

@@ -17,6 +17,7 @@ CREDITS_METADATA_KEY = "includedCredits"
 EXPIRE_METADATA_KEY = "creditsExpireAfter"
 ROLLOVER_METADATA_KEY = "rolloverMax"
 MAX_CREDITS = 1_000_000_000
+MAX_POLICY_LENGTH = 32  # the width of `price.credits_expire_after`
 
 
 @dataclass
@@ -47,11 +48,17 @@ def credit_terms(price: Any) -> tuple[str | None, int | None, str | None]:
     """Read `creditsExpireAfter` and `rolloverMax`: (expiry policy, rollover cap, problem).
 
     The policy is None when credits never expire (the default, as packs always were).
+    `period` needs a recurring price (a pack has no billing period to end with), and
+    `rolloverMax` needs `period` (only a period's unused credits can roll over).
     """
     metadata = price.get("metadata") or {}
     policy, problem = parse_policy(metadata.get(EXPIRE_METADATA_KEY))
     if problem:
         return None, None, f"{EXPIRE_METADATA_KEY}: {problem}"
+    if policy is not None and len(policy) > MAX_POLICY_LENGTH:
+        return None, None, f"{EXPIRE_METADATA_KEY} is longer than {MAX_POLICY_LENGTH} characters"
+    if policy == PERIOD and not price.get("recurring"):
+        return None, None, f"{EXPIRE_METADATA_KEY}=period needs a recurring price (a plan)"
     raw = metadata.get(ROLLOVER_METADATA_KEY)
     if raw is None or str(raw).strip() == "":
         return policy, None, None
@@ -133,6 +140,7 @@ def _upsert_product(session: Session, data: Any) -> None:
 
 def _upsert_price(session: Session, data: Any, product_id: str, credits: int) -> None:
     recurring = data.get("recurring")
+    policy, rollover, _ = credit_terms(data)
     values = {
         "product_id": product_id,
         "kind": "plan" if recurring else "pack",
@@ -141,8 +149,8 @@ def _upsert_price(session: Session, data: Any, product_id: str, credits: int) ->
         "unit_amount": int(data["unit_amount"]),
         "currency": str(data["currency"]).lower(),
         "included_credits": credits,
-        "credits_expire_after": credit_terms(data)[0],
-        "rollover_max": credit_terms(data)[1],
+        "credits_expire_after": policy,
+        "rollover_max": rollover,
         "lookup_key": data.get("lookup_key"),
         "active": True,
         "updated_at": utcnow(),

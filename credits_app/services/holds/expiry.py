@@ -10,7 +10,7 @@ import asyncio
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlmodel import Session
 
 from credits_app.db import session_scope
@@ -56,18 +56,24 @@ def expire_user_holds(*, session: Session, user_id: int, now: datetime | None = 
     return _expire_for(session, user_id, now or utcnow(), _due_holds(now or utcnow()))[0]
 
 
-def _sweep(session: Session, now: datetime, due, pick: int) -> int:
-    total = 0
+def _sweep(session: Session, now: datetime, due) -> tuple[int, int]:
+    """Expire what is due for every user `due` names: (holds, lots) expired in all.
+
+    Each user's transaction expires whatever ran out for them, so both counts include what
+    a user's lock found, whichever query named the user.
+    """
+    held = lapsed = 0
     while True:
         users = list(session.exec(due.distinct().limit(SWEEP_BATCH_USERS)).scalars())
         session.rollback()
         if not users:
-            return total
-        done = sum(_expire_for(session, u, now, due)[pick] for u in users)
-        if not done:
+            return held, lapsed
+        done = [_expire_for(session, u, now, due) for u in users]
+        if not any(h or lots for h, lots in done):
             # Another sweeper took these between our read and our lock; do not spin.
-            return total
-        total += done
+            return held, lapsed
+        held += sum(h for h, _ in done)
+        lapsed += sum(lots for _, lots in done)
 
 
 def expire_due_holds(*, session: Session, now: datetime | None = None) -> int:
@@ -80,7 +86,7 @@ def expire_due_holds(*, session: Session, now: datetime | None = None) -> int:
         How many holds this call expired.
     """
     now = now or utcnow()
-    return _sweep(session, now, _due_holds(now), 0)
+    return _sweep(session, now, _due_holds(now))[0]
 
 
 def expire_due_lots(*, session: Session, now: datetime | None = None) -> int:
@@ -93,13 +99,17 @@ def expire_due_lots(*, session: Session, now: datetime | None = None) -> int:
         How many lots this call expired (rollover lots that were due at once included).
     """
     now = now or utcnow()
-    return _sweep(session, now, _due_lots(now), 1)
+    return _sweep(session, now, _due_lots(now))[1]
 
 
 def expire_due(*, session: Session, now: datetime | None = None) -> tuple[int, int]:
-    """Expire every due hold and lot of every user: (holds, lots)."""
+    """Expire every due hold and lot of every user: (holds, lots), counted exactly.
+
+    One transaction per user with anything due ends both, so a lot that ran out for a user
+    whose hold ran out too is counted as well.
+    """
     now = now or utcnow()
-    return expire_due_holds(session=session, now=now), expire_due_lots(session=session, now=now)
+    return _sweep(session, now, union(_due_holds(now), _due_lots(now)).subquery().select())
 
 
 async def sweep_holds_forever(interval_seconds: float = 30.0) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from credits_app.models import EntryKind, HoldStatus, utcnow
+from credits_app.services.accounts import waiting_after
 from credits_app.services.errors import IdempotencyConflict, InsufficientCredits, InvalidRequest
 from credits_app.services.holds.errors import TooManyHolds
 from credits_app.services.holds.results import HoldResult
@@ -68,7 +69,8 @@ def _replay(
     entry = session.exec(
         select(entries).where(entries.c.hold_id == hold.id, entries.c.kind == EntryKind.HOLD)
     ).one()
-    return _result(hold, entry.balance_after, entry.held_after, state.user_id, replayed=True)
+    available = entry.balance_after - entry.held_after - waiting_after(session, entry.id)
+    return _result(hold, entry.balance_after, available, state.user_id, replayed=True)
 
 
 def _check_cap(session: Session, state: AccountState, now: datetime) -> None:
@@ -90,14 +92,14 @@ def _check_cap(session: Session, state: AccountState, now: datetime) -> None:
         raise TooManyHolds(limit=cap, active=active)
 
 
-def _result(hold: Row, balance: int, held: int, user_id: int, *, replayed: bool) -> HoldResult:
+def _result(hold: Row, balance: int, available: int, user_id: int, *, replayed: bool) -> HoldResult:
     return HoldResult(
         hold_id=hold.id,
         user_id=user_id,
         feature=hold.feature,
         reserved=hold.amount,
         balance=balance,
-        available=balance - held,
+        available=available,
         expires_at=hold.expires_at,
         replayed=replayed,
     )
@@ -146,7 +148,7 @@ def _create(
     )
     entry_id = post(session, state, move, now)
     apply_draws(session, plan.draws, entry_id=entry_id, hold_id=hold.id)
-    return _result(hold, state.balance, state.held, state.user_id, replayed=False)
+    return _result(hold, state.balance, state.available, state.user_id, replayed=False)
 
 
 def reserve(

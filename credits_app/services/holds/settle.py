@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from credits_app.models import EntryKind, HoldStatus, utcnow
+from credits_app.services.accounts import waiting_after
 from credits_app.services.errors import Forbidden, IdempotencyConflict
 from credits_app.services.holds.errors import (
     AmountExceedsHold,
@@ -60,7 +61,7 @@ def _replay(
         captured=captured,
         released=-entry.held_delta - captured,
         balance=entry.balance_after,
-        available=entry.balance_after - entry.held_after,
+        available=entry.balance_after - entry.held_after - waiting_after(session, entry.id),
         entry_id=entry.id,
         replayed=True,
     )

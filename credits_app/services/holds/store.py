@@ -133,6 +133,18 @@ def expire_account_holds(session: Session, state: AccountState, now: datetime) -
     return len(due)
 
 
+def expire_due(session: Session, state: AccountState, now: datetime) -> tuple[int, int]:
+    """Expire what ran out on this locked account, as every write does first (no commit).
+
+    Lots end first (and plan periods roll over), then holds past their time are released,
+    and what they give back to a lot that ended meanwhile expires at once. The counts are
+    kept on `state` and returned as (holds, lots).
+    """
+    state.lapsed = expire_due_lots(session, state, now)
+    state.expired = expire_account_holds(session, state, now)
+    return state.expired, state.lapsed
+
+
 def locked_unit(
     session: Session, *, user_id: int, now: datetime, body: Callable[[AccountState], T]
 ) -> T:
@@ -145,8 +157,7 @@ def locked_unit(
     try:
         state = lock_account(session, user_id, now)
         before = (state.balance, state.held)
-        lapsed = state.lapsed = expire_due_lots(session, state, now)
-        expired = state.expired = expire_account_holds(session, state, now)
+        expired, lapsed = expire_due(session, state, now)
         try:
             result = body(state)
         except CreditsError:

@@ -17,6 +17,7 @@ from credits_app.services.lots.store import (
     give_back_plan,
     grant_lot,
     hold_pins,
+    lot_window,
     plan_draw,
 )
 
@@ -39,6 +40,7 @@ __all__ = [
     "grant_lot",
     "hold_pins",
     "live_lots",
+    "lot_window",
     "next_expiry",
     "parse_policy",
     "plan_draw",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlmodel import Session
 
 from credits_app.models import CreditHold, EntryKind, HoldStatus, LotSource
@@ -53,6 +53,8 @@ def _draws_within_windows(session: Session) -> list[str]:
         .where(
             allocations.c.amount < 0,
             entries.c.kind != EntryKind.EXPIRE,
+            # The grant that made a lot settles debt from it whatever its window.
+            or_(lots.c.entry_id.is_(None), entries.c.id != lots.c.entry_id),
             or_(
                 entries.c.created_at < lots.c.effective_at,
                 lots.c.expires_at <= entries.c.created_at,
@@ -66,24 +68,38 @@ def _draws_within_windows(session: Session) -> list[str]:
     ]
 
 
+def _lots_began():
+    """Per account, the last entry written before it had lots (`upto`).
+
+    Migration 0009 turned each balance into a lot whose `entry_id` is the account's last
+    entry until then; an account with nothing left got no lot, and its first lot came with
+    a later grant, so everything before that grant's entry came before lots. An account with
+    no lot at all never had credits since lots began: it has nothing to compare.
+    """
+    upto = case((lots.c.source == LotSource.MIGRATED, lots.c.entry_id), else_=lots.c.entry_id - 1)
+    return (
+        select(
+            lots.c.account_id.label("key"),
+            func.min(upto).label("upto"),
+        )
+        .group_by(lots.c.account_id)
+        .subquery()
+    )
+
+
 def _entries_match_allocations(session: Session) -> list[str]:
     """Each entry since lots began moved lots by exactly what it moved available credits."""
     moved = _sum_by(allocations.c.amount, allocations.c.entry_id)
     created = _sum_by(lots.c.amount, lots.c.entry_id)
-    migrated = (
-        select(lots.c.account_id.label("key"), func.max(lots.c.entry_id).label("upto"))
-        .where(lots.c.source == LotSource.MIGRATED)
-        .group_by(lots.c.account_id)
-        .subquery()
-    )
+    began = _lots_began()
     expected = func.coalesce(moved.c.total, 0) + func.coalesce(created.c.total, 0)
     query = (
         select(entries.c.id, entries.c.kind)
         .outerjoin(moved, moved.c.key == entries.c.id)
         .outerjoin(created, created.c.key == entries.c.id)
-        .outerjoin(migrated, migrated.c.key == entries.c.account_id)
+        .join(began, began.c.key == entries.c.account_id)
         .where(
-            entries.c.id > func.coalesce(migrated.c.upto, 0),
+            entries.c.id > began.c.upto,
             entries.c.delta - entries.c.held_delta != expected,
         )
     )
@@ -96,24 +112,21 @@ def _entries_match_allocations(session: Session) -> list[str]:
 def _holds_match_pins(session: Session) -> list[str]:
     pinned = _sum_by(allocations.c.amount, allocations.c.hold_id)
     keeps = func.coalesce(holds.c.captured, 0)
-    # Holds resolved before lots existed never pinned one.
-    migrated_at = (
-        select(func.min(lots.c.created_at))
-        .where(lots.c.account_id == holds.c.account_id, lots.c.source == LotSource.MIGRATED)
-        .scalar_subquery()
+    began = _lots_began()
+    opened = (
+        select(entries.c.hold_id.label("key"), entries.c.id.label("entry"))
+        .where(entries.c.kind == EntryKind.HOLD)
+        .subquery()
     )
+    # Holds made before the account had lots never pinned one.
     query = (
         select(holds.c.id, holds.c.status, holds.c.amount, keeps.label("kept"), pinned.c.total)
         .outerjoin(pinned, pinned.c.key == holds.c.id)
+        .join(opened, opened.c.key == holds.c.id)
+        .outerjoin(began, began.c.key == holds.c.account_id)
         .where(holds.c.status != HoldStatus.ACTIVE)
         .where(-func.coalesce(pinned.c.total, 0) != keeps)
-        .where(
-            or_(
-                pinned.c.total.is_not(None),
-                migrated_at.is_(None),
-                holds.c.created_at > migrated_at,
-            )
-        )
+        .where(or_(pinned.c.total.is_not(None), opened.c.entry > began.c.upto))
     )
     active = (
         select(holds.c.id, holds.c.status, holds.c.amount, pinned.c.total)
@@ -135,9 +148,9 @@ def check_lots(session: Session) -> list[str]:
 
     Checked: each lot's `remaining` is its amount plus its allocations (a replay); each
     account's balance minus held credits is what its lots hold; no lot was drawn outside its
-    window except by its own expiry; each entry since lots began moved lots by exactly the
-    credits it made available or took; each hold pins its amount while active and keeps
-    exactly what it captured once resolved.
+    window except by its own expiry or by its grant settling debt; each entry since the
+    account's lots began moved lots by exactly the credits it made available or took; each
+    hold pins its amount while active and keeps exactly what it captured once resolved.
     """
     return (
         _lots_replay(session)

@@ -13,6 +13,7 @@ from sqlalchemy import Row, select
 from sqlmodel import Session
 
 from credits_app.models import EntryKind, LotSource
+from credits_app.services.accounts import rollover_of
 from credits_app.services.journal import AccountState, Movement, post
 from credits_app.services.lots.store import Draw, LotTerms, apply_draws, grant_lot, lots
 
@@ -65,7 +66,7 @@ def _roll_over(session: Session, state: AccountState, lot: Row, now: datetime) -
     The new lot starts when the old one ended and lasts as long as the old one did; it does
     not roll over again.
     """
-    credits = min(lot.remaining, lot.rollover_max or 0)
+    credits, ends = rollover_of(lot)
     if credits <= 0:
         return
     terms = LotTerms(
@@ -73,7 +74,7 @@ def _roll_over(session: Session, state: AccountState, lot: Row, now: datetime) -
         category=lot.category,
         priority=lot.priority,
         effective_at=lot.expires_at,
-        expires_at=lot.expires_at + (lot.expires_at - lot.effective_at),
+        expires_at=ends,
         funded_by=lot.funded_by,
     )
     move = Movement(

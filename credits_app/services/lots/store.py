@@ -13,12 +13,13 @@ it, so "which lots paid for this" is one indexed read and `remaining` can be rep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Row, bindparam, case, func, insert, select, update
 from sqlmodel import Session
 
 from credits_app.models import CreditLot, EntryKind, LotAllocation, LotCategory, LotSource
+from credits_app.services.errors import InvalidRequest
 from credits_app.services.journal import AccountState, Movement, post
 
 lots = CreditLot.__table__
@@ -34,6 +35,8 @@ BURN_ORDER = (
 )
 # Most spends touch one lot; reading a few more covers the rest without scanning them all.
 SCAN_BATCH = 8
+# How long before its end a lot granted after that end starts (its window cannot be empty).
+ENDED_LOT_SPAN = timedelta(microseconds=1)
 
 _INSERT_ALLOCATIONS = insert(allocations)
 _INSERT_LOT = insert(lots).returning(lots.c.id)
@@ -81,6 +84,30 @@ class DrawPlan:
     def taken(self) -> int:
         """Credits the plan takes in all."""
         return -sum(d.amount for d in self.draws)
+
+
+def lot_window(terms: LotTerms, now: datetime) -> tuple[datetime, datetime | None]:
+    """When the lot of a grant made at `now` under `terms` starts and ends.
+
+    A lot starts at `terms.effective_at`, or at the grant when none is given. Credits given
+    back after the moment they would have expired (a dispute won after the purchase's
+    credits ran out) keep that end: their lot starts just before it, so it has ended already
+    and expires in the grant's own transaction without ever being spendable.
+
+    Raises:
+        InvalidRequest: When a given start is not before the end, or a moment has no offset.
+    """
+    starts, ends = terms.effective_at, terms.expires_at
+    for name, moment in (("effectiveAt", starts), ("expiresAt", ends)):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidRequest(name, "must be a date and time with a UTC offset")
+    if starts is not None:
+        if ends is not None and ends <= starts:
+            raise InvalidRequest("expiresAt", "must be after the moment the credits start")
+        return starts, ends
+    if ends is not None and ends <= now:
+        return ends - ENDED_LOT_SPAN, ends
+    return now, ends
 
 
 def spendable(now: datetime):
@@ -168,8 +195,12 @@ def create_lot(
     entry_id: int | None,
     now: datetime,
 ) -> int:
-    """Insert a lot of `amount` credits (no commit) and return its id."""
-    effective_at = terms.effective_at or now
+    """Insert a lot of `amount` credits (no commit) and return its id.
+
+    Raises:
+        InvalidRequest: When the terms' window is empty (see `lot_window`).
+    """
+    effective_at, expires_at = lot_window(terms, now)
     values = {
         "account_id": state.id,
         "user_id": state.user_id,
@@ -178,7 +209,7 @@ def create_lot(
         "category": terms.category,
         "priority": terms.priority,
         "effective_at": effective_at,
-        "expires_at": terms.expires_at,
+        "expires_at": expires_at,
         "source": terms.source,
         "funded_by": terms.funded_by,
         "entry_id": entry_id,
@@ -193,15 +224,21 @@ def grant_lot(
 ) -> tuple[int, int]:
     """Post a grant of `move.amount` as a new lot, settling debt first; return (entry, lot).
 
-    Debt is settled only from a lot that is spendable now: a lot that starts later or has
-    already ended pays nothing until (unless) it can be spent.
+    Debt is settled from the grant whatever the lot's window: credits owed are paid by the
+    next grant (DESIGN), including one that starts later (it then waits with less in it) and
+    one that has ended already, such as credits restored after they would have expired (a
+    won dispute cancels the debt its clawback made) or a plan period's rollover that a user
+    away for two periods comes back to. These draws are the grant's own, not spends, so the
+    window check does not apply to them. The result does not depend on when a sweep ran.
+
+    Raises:
+        InvalidRequest: When the terms' window is empty (see `lot_window`); nothing is written.
     """
     amount = move.amount
-    effective_at = terms.effective_at or now
-    live = effective_at <= now and (terms.expires_at is None or terms.expires_at > now)
-    settled = min(state.debt, amount) if live else 0
+    effective_at, _ = lot_window(terms, now)
+    settled = min(state.debt, amount)
     if effective_at > now:
-        state.waiting += amount
+        state.waiting += amount - settled
     grant = Movement(
         **{
             **move.__dict__,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from credits_app.services.billing.handlers.context import (
@@ -87,6 +88,7 @@ def _prepare_pack(lookup: Lookup) -> CheckoutFacts:
         amount_paid=amount,
         payment_intent_id=object_id(checkout.get("payment_intent")),
         label=next(line.rate.name for line in lines if line.rate),
+        paid_at=datetime.fromtimestamp(lookup.created, UTC),
     )
     return CheckoutFacts(purchase=purchase)
 

@@ -167,8 +167,9 @@ def _post_once(ctx: EventContext, kind, post, user_id, amount, source, ref, reas
 def restore_terms(session: Session, funded_by: str) -> LotTerms:
     """The terms of credits given back (a won dispute, a failed refund).
 
-    They are those of the lot the payment funded, so the credits expire when the originals
-    would have (at once if that moment has passed).
+    They are those of the lot the payment funded: its category, priority and window, so the
+    credits expire when the originals would have, and at once if that moment has passed.
+    A purchase from before lots existed funded no lot: its credits never expired.
     """
     query = (
         select(lots)
@@ -183,6 +184,8 @@ def restore_terms(session: Session, funded_by: str) -> LotTerms:
         source=LotSource.RESTORE,
         category=lot.category,
         priority=lot.priority,
+        # The original window: a new one starting now could not end in the past.
+        effective_at=lot.effective_at,
         expires_at=lot.expires_at,
         funded_by=funded_by,
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from credits_app.models import LotCategory, LotSource
+from credits_app.models import LotCategory, LotSource, utcnow
 from credits_app.services.billing.handlers.context import (
     EventContext,
     Handler,
@@ -25,6 +25,7 @@ from credits_app.services.billing.handlers.purchases import (
     BilledLine,
     PurchaseFacts,
     apply_purchase,
+    lot_window,
 )
 from credits_app.services.billing.handlers.subscriptions import (
     SubscriptionFacts,
@@ -89,6 +90,7 @@ def _prepare_paid(lookup: Lookup) -> InvoiceFacts:
         payment_intent_id=_payment_intent(lookup, invoice),
         subscription_id=subscription_id,
         label=_label(invoice, billed),
+        paid_at=datetime.fromtimestamp(lookup.created, UTC),
     )
     # A trial's first invoice bills $0 for a subscription that has (or had) a trial.
     had_trial = bool(subscription and (subscription.data or {}).get("trial_end"))
@@ -108,15 +110,29 @@ def _apply_paid(ctx: EventContext) -> None:
     if facts.trial and trial_credits:
         user_id = facts.purchase.user_id
         reason = f"Trial credits ({facts.purchase.label})"
-        # Promotional, and gone when the trial ends (the period its $0 invoice covers).
-        ends = [line.period_end for line in facts.purchase.lines if line.period_end]
-        terms = LotTerms(
-            source=LotSource.TRIAL,
-            category=LotCategory.PROMOTIONAL,
-            expires_at=max(ends) if ends else None,
+        terms = trial_terms(facts, utcnow())
+        grant_once(ctx, user_id, trial_credits, TRIAL_SOURCE, f"user-{user_id}", reason, terms)
+
+
+def trial_terms(facts: InvoiceFacts, now: datetime) -> LotTerms:
+    """Trial credits: a promotional lot that ends with the trial.
+
+    The trial ends at the subscription's `trial_end` (re-fetched with the invoice), else
+    with the period its $0 invoice covers.
+    """
+    data = (facts.subscription.data if facts.subscription else None) or {}
+    end = _timestamp(data.get("trial_end"))
+    if end is None and facts.purchase is not None:
+        end = max(
+            (line.period_end for line in facts.purchase.lines if line.period_end), default=None
         )
-        ref = f"user-{user_id}"
-        grant_once(ctx, user_id, trial_credits, TRIAL_SOURCE, ref, reason, terms)
+    effective_at, expires_at = lot_window(now, end)
+    return LotTerms(
+        source=LotSource.TRIAL,
+        category=LotCategory.PROMOTIONAL,
+        effective_at=effective_at,
+        expires_at=expires_at,
+    )
 
 
 def _prepare_failed(lookup: Lookup) -> SubscriptionFacts | None:
@@ -158,8 +174,12 @@ def _billed(line: dict[str, Any], rate: Rate | None) -> BilledLine:
 
 
 def _period_end(line: dict[str, Any]) -> datetime | None:
-    end = (line.get("period") or {}).get("end")
-    return datetime.fromtimestamp(end, UTC) if isinstance(end, int) else None
+    return _timestamp((line.get("period") or {}).get("end"))
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """A Stripe timestamp (unix seconds) as an aware UTC datetime; None if it is not one."""
+    return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None
 
 
 def _label(invoice: dict[str, Any], lines: tuple[BilledLine, ...]) -> str:

@@ -9,7 +9,7 @@ the Stripe object, so the purchase can never apply twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import select
 
@@ -67,6 +67,7 @@ class PurchaseFacts:
         amount_paid: What was collected from a payment method (0 if the balance paid).
         payment_intent_id: The payment that collected it, if any.
         label: How the ledger names it, e.g. "Monthly Plan renewal".
+        paid_at: When Stripe reported it paid (the event's time); durations count from it.
     """
 
     id: str
@@ -79,6 +80,7 @@ class PurchaseFacts:
     payment_intent_id: str | None = None
     subscription_id: str | None = None
     label: str = "purchase"
+    paid_at: datetime | None = None
 
     @property
     def source(self) -> str:
@@ -120,24 +122,48 @@ def apply_purchase(ctx: EventContext, facts: PurchaseFacts) -> bool:
 def purchase_terms(facts: PurchaseFacts, now: datetime) -> LotTerms:
     """The lot a purchase's credits become, set by the price of its main line.
 
-    The main line is the one that buys the most credits. Its price's `creditsExpireAfter`
-    decides the expiry: a duration counts from now, `period` ends with the period the line
-    pays for (a pack has none, so it never expires), nothing means never. A plan's full
-    period is a `plan_period` lot, which may roll over up to the price's `rolloverMax`.
+    On a subscription invoice that bills a period of the plan (a first period, a renewal,
+    a new interval), the main line is the plan's own line, even when the prorations before
+    it buy more; otherwise (a pack, an invoice of prorations only) it is the line that buys
+    the most. Its price's `creditsExpireAfter` decides the expiry:
+    - an ISO 8601 duration counts from the moment of payment;
+    - `period` ends with the latest billing period the invoice pays for (a renewal's new
+      period, not the old one its proration lines look back on);
+    - nothing means never.
+    A plan's period is a `plan_period` lot, which may roll over up to the price's
+    `rolloverMax`. The lot starts at the payment (`paid_at`, never later than `now`), so
+    its credits expire one duration after the purchase however late the webhook came.
     """
+    bought_at = min(facts.paid_at or now, now)
     paying = [line for line in facts.lines if line.credits > 0 and line.rate is not None]
     if not paying:
-        return LotTerms(source=LotSource.PURCHASE, funded_by=facts.id)
-    main = max(paying, key=lambda line: line.credits)
-    policy = main.rate.expire_after
-    period = facts.kind == "invoice" and facts.subscription_id and not main.proration
-    rollover = main.rate.rollover_max if period and policy == PERIOD else None
-    return LotTerms(
-        source=LotSource.PLAN_PERIOD if period else LotSource.PURCHASE,
-        expires_at=expiry_of(policy, now, main.period_end),
-        funded_by=facts.id,
-        rollover_max=rollover,
+        return LotTerms(source=LotSource.PURCHASE, effective_at=bought_at, funded_by=facts.id)
+    periods = [line for line in paying if not line.proration] if facts.subscription_id else []
+    main = max(periods or paying, key=lambda line: line.credits)
+    policy = main.rate.expire_after if main.rate else None
+    ends = [line.period_end for line in paying if line.period_end is not None]
+    effective_at, expires_at = lot_window(
+        bought_at, expiry_of(policy, bought_at, max(ends, default=None))
     )
+    return LotTerms(
+        source=LotSource.PLAN_PERIOD if periods else LotSource.PURCHASE,
+        effective_at=effective_at,
+        expires_at=expires_at,
+        funded_by=facts.id,
+        rollover_max=main.rate.rollover_max if periods and policy == PERIOD else None,
+    )
+
+
+def lot_window(start: datetime, end: datetime | None) -> tuple[datetime, datetime | None]:
+    """A lot's `(effective_at, expires_at)`, never an empty window.
+
+    Credits whose end has already come (a webhook delivered after the period it paid for
+    ended) are granted in a window that closed a second before it ended, so they expire at
+    once instead of being refused by the lot table's check.
+    """
+    if end is not None and end <= start:
+        return end - timedelta(seconds=1), end
+    return start, end
 
 
 def _previous_purchase(ctx: EventContext, facts: PurchaseFacts) -> str | None:
