@@ -32,15 +32,18 @@ def page_policy(connect: Iterable[str] = ()) -> str:
     """The Content-Security-Policy of the app's pages.
 
     React Router writes inline scripts (theme, hydration data) and emotion injects <style>
-    elements, so scripts and styles allow 'unsafe-inline'; everything else is this origin
-    only, plus `connect` for the backend's websocket when it is on another origin (dev).
+    elements, so scripts and styles allow 'unsafe-inline'. Reflex runs the scripts its
+    backend sends (every toast, including its own "An error occurred." notice) through
+    eval, so scripts also allow 'unsafe-eval': without it those messages silently vanish.
+    Everything else is this origin only, plus `connect` for the backend's websocket when it
+    is on another origin (dev).
 
     Args:
         connect: More origins the page may connect to (http and ws forms).
     """
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-inline'"],
+        "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],

@@ -91,6 +91,9 @@ def test_admin_grants_with_reason_and_confirmation_and_is_recorded(visitor, live
     page.click("#grant-submit")
     expect(page.locator("#found-balance")).to_contain_text("250")
     expect(page.locator("#admin-ledger")).to_contain_text("Support goodwill")
+    # The confirmation is a toast, which Reflex runs as a script the page's CSP must allow.
+    toast = page.locator("[data-sonner-toast]")
+    expect(toast).to_contain_text(f"Granted 250 credits to {target.email}; balance 250.")
 
     page.fill("#grant-amount", str(CONFIRM_THRESHOLD + 1))
     page.fill("#grant-reason", "Enterprise trial")

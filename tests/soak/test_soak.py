@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from credits_app.db import make_engine
 from credits_app.stripe_sim.config import SimConfig
-from credits_app.stripe_sim.control import SimControl
+from credits_app.stripe_sim.control import TOKEN_ENV, SimControl
 from credits_app.stripe_sim.testing import start_in_thread
 from tests.runtime import payments
 from tests.runtime.helpers import new_user
@@ -28,10 +28,13 @@ OPS = int(os.environ.get("CREDITS_SOAK_OPS", "120"))
 
 
 @pytest.mark.slow
-def test_soak_reconciles_exactly(postgres_url, redis_url, tmp_path, test_secrets):
+def test_soak_reconciles_exactly(postgres_url, redis_url, tmp_path, test_secrets, monkeypatch):
     sim = start_in_thread(
         SimConfig(webhook_secret=processes.WEBHOOK_SECRET, retry_delays=(0.5, 1, 2, 3))
     )
+    # The client processes pay and resend through the simulator's control endpoints; they
+    # find its token in the environment they inherit (`SimControl` reads TOKEN_ENV).
+    monkeypatch.setenv(TOKEN_ENV, sim.token)
     engine = make_engine(postgres_url)
     backend = processes.start_backend(
         postgres_url,
@@ -48,7 +51,8 @@ def test_soak_reconciles_exactly(postgres_url, redis_url, tmp_path, test_secrets
         billing = {user: payments_token(user, payments.BILLING_FEATURE) for user in users}
         plans = [ClientPlan(i, backend.url, sim.url, tokens, billing, OPS) for i in range(CLIENTS)]
         with multiprocessing.get_context("spawn").Pool(CLIENTS) as pool:
-            journals = pool.map(run_client, plans)
+            # A stuck client fails the test with its reason instead of hanging it.
+            journals = pool.map_async(run_client, plans).get(timeout=300)
         control = SimControl(sim.url)
         assert control.wait_for_deliveries(timeout=60)["pending"] == 0
         control.close()
