@@ -9,7 +9,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 # Benchmarks run as plain scripts (`python bench/x.py`): make the project importable.
@@ -65,11 +65,26 @@ def available_kinds(requested: list[str]) -> tuple[list[str], list[str]]:
     return kinds, notes
 
 
+def db_stamp(url: str, when: datetime) -> datetime | str:
+    """A timestamp as the project stores it: aware on PostgreSQL, naive UTC text on SQLite.
+
+    SQLAlchemy writes SQLite datetimes as `YYYY-MM-DD HH:MM:SS.ffffff`; raw SQL that compares
+    with them (lot windows) must use the same text, microseconds always included.
+    """
+    if not url.startswith("sqlite"):
+        return when
+    return when.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def seed_users(url: str, count: int, credits: int) -> list[int]:
-    """Create `count` users with `credits` each via raw SQL, ledger-consistent; return ids."""
+    """Create `count` users with `credits` each via raw SQL, ledger-consistent; return ids.
+
+    Each user gets one grant entry and its lot: paid, never expiring, effective from a day
+    ago (the shape of a pack bought yesterday).
+    """
     engine = create_engine(url)
     now = datetime.now(UTC)
-    stamp = now.replace(tzinfo=None) if url.startswith("sqlite") else now
+    stamp, since = db_stamp(url, now), db_stamp(url, now - timedelta(days=1))
     tag = uuid.uuid4().hex[:8]
     ids = []
     with engine.begin() as conn:
@@ -83,19 +98,29 @@ def seed_users(url: str, count: int, credits: int) -> list[int]:
             ).scalar_one()
             account_id = conn.execute(
                 text(
-                    "INSERT INTO credit_account (user_id, kind, balance, held, debt, created_at,"
-                    " updated_at) VALUES (:u, 'user', :c, 0, 0, :now, :now) RETURNING id"
+                    "INSERT INTO credit_account (user_id, kind, owner_type, owner_id, balance,"
+                    " held, debt, created_at, updated_at) VALUES (:u, 'user', 'user', :u, :c,"
+                    " 0, 0, :now, :now) RETURNING id"
                 ),
                 {"u": user_id, "c": credits, "now": stamp},
             ).scalar_one()
-            conn.execute(
+            entry_id = conn.execute(
                 text(
                     "INSERT INTO credit_ledger (account_id, user_id, kind, amount, delta,"
                     " held_delta, debt_delta, balance_after, held_after, debt_after,"
                     " idempotency_key, reason, source, created_at) VALUES (:a, :u, 'grant', :c,"
-                    " :c, 0, 0, :c, 0, 0, :key, 'benchmark seed', 'admin', :now)"
+                    " :c, 0, 0, :c, 0, 0, :key, 'benchmark seed', 'admin', :now) RETURNING id"
                 ),
                 {"a": account_id, "u": user_id, "c": credits, "key": f"seed-{tag}", "now": stamp},
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO credit_lot (account_id, user_id, amount, remaining, category,"
+                    " priority, effective_at, expires_at, source, entry_id, created_at) VALUES"
+                    " (:a, :u, :c, :c, 'paid', 0, :since, NULL, 'admin', :e, :now)"
+                ),
+                {"a": account_id, "u": user_id, "c": credits, "since": since, "e": entry_id}
+                | {"now": stamp},
             )
             ids.append(user_id)
     engine.dispose()

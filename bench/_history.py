@@ -1,4 +1,4 @@
-"""Bulk-insert a long, ledger-consistent history for one user with one SQL statement."""
+"""Bulk-insert a long, ledger-consistent history for one user (entries, usage, allocations)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ HISTORY_SQL = (
     " debt_delta, balance_after, held_after, debt_after, idempotency_key, feature, source,"
     " created_at) SELECT :a, :u, 'spend', 1, -1, 0, 0, :n - x, 0, 0, 'hist-' || x, 'bench',"
     " 'api', :now FROM {series}"
+)
+# Each spend drew its credit from the user's one lot (seeded with the grant).
+ALLOCATION_SQL = (
+    "INSERT INTO lot_allocation (lot_id, entry_id, amount)"
+    " SELECT :lot, id, -1 FROM credit_ledger WHERE account_id = :a AND kind = 'spend'"
 )
 USAGE_SQL = (
     "INSERT INTO usage_event (user_id, feature, credits, entry_id, created_at)"
@@ -34,14 +39,17 @@ def fill_history(url: str, rows: int) -> int:
             text("SELECT id FROM credit_account WHERE user_id = :u"), {"u": user_id}
         ).scalar_one()
         sql = (prefix if sqlite else "") + HISTORY_SQL.format(series=series)
-        stamp = now.replace(tzinfo=None).isoformat(" ") if sqlite else now
+        stamp = _common.db_stamp(url, now)
         params = {"a": account, "u": user_id, "n": rows, "m": spends, "now": stamp}
         conn.execute(text(sql), params)
         conn.execute(text(USAGE_SQL))
-        conn.execute(
-            text("UPDATE credit_account SET balance = :b WHERE id = :a"),
-            {"b": rows - spends, "a": account},
-        )
+        lot = conn.execute(
+            text("SELECT id FROM credit_lot WHERE account_id = :a"), {"a": account}
+        ).scalar_one()
+        conn.execute(text(ALLOCATION_SQL), {"lot": lot, "a": account})
+        left = {"b": rows - spends, "a": account}
+        conn.execute(text("UPDATE credit_account SET balance = :b WHERE id = :a"), left)
+        conn.execute(text("UPDATE credit_lot SET remaining = :b WHERE account_id = :a"), left)
     # Settle the bulk load (visibility map, statistics) as autovacuum eventually would.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE" if sqlite else "VACUUM ANALYZE"))
