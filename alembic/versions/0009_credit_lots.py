@@ -76,6 +76,14 @@ def upgrade() -> None:
         sqlite_where=sa.text("remaining > 0"),
         postgresql_where=sa.text("remaining > 0"),
     )
+    for name, column in (("ix_credit_lot_due", "expires_at"), ("ix_credit_lot_starts", "effective_at")):
+        op.create_index(
+            name,
+            "credit_lot",
+            ["account_id", column],
+            sqlite_where=sa.text("remaining > 0"),
+            postgresql_where=sa.text("remaining > 0"),
+        )
     op.create_index("ix_credit_lot_funded_by", "credit_lot", ["funded_by"])
     op.create_index(
         "ix_credit_lot_scheduled",
@@ -153,6 +161,8 @@ def downgrade() -> None:
     op.drop_index("ix_credit_lot_entry_id", table_name="credit_lot")
     op.drop_index("ix_credit_lot_scheduled", table_name="credit_lot")
     op.drop_index("ix_credit_lot_funded_by", table_name="credit_lot")
+    op.drop_index("ix_credit_lot_starts", table_name="credit_lot")
+    op.drop_index("ix_credit_lot_due", table_name="credit_lot")
     op.drop_index("ix_credit_lot_live", table_name="credit_lot")
     op.drop_table("credit_lot")
     with op.batch_alter_table("price", schema=None) as batch_op:

@@ -55,6 +55,21 @@ class CreditLot(SQLModel, table=True):
             sqlite_where=text("remaining > 0"),
             postgresql_where=text("remaining > 0"),
         ),
+        # Read with every write's account lock: is a lot due, and what waits to start.
+        Index(
+            "ix_credit_lot_due",
+            "account_id",
+            "expires_at",
+            sqlite_where=text("remaining > 0"),
+            postgresql_where=text("remaining > 0"),
+        ),
+        Index(
+            "ix_credit_lot_starts",
+            "account_id",
+            "effective_at",
+            sqlite_where=text("remaining > 0"),
+            postgresql_where=text("remaining > 0"),
+        ),
         Index("ix_credit_lot_funded_by", "funded_by"),
         # Lots granted to start later: what a replayed write had waiting is one short read.
         Index(

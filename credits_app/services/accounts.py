@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -65,6 +65,34 @@ def open_account(session: Session, user_id: int) -> None:
     session.exec(stmt.on_conflict_do_nothing(index_elements=["user_id"]))
 
 
+_NOW = bindparam("now")
+# Built once, run on the session's connection: building and compiling a query on every
+# call cost more than running it. Whether a lot or a hold is due comes with the lock, so a
+# write with nothing due skips both lazy-expiry reads.
+_LOCK = (
+    select(
+        *ACCOUNT_COLUMNS,
+        _lot_sum(lots.c.effective_at > _NOW).label("waiting"),
+        exists()
+        .where(
+            lots.c.account_id == accounts.c.id,
+            lots.c.remaining > 0,
+            lots.c.expires_at <= _NOW,
+        )
+        .label("lots_due"),
+        exists()
+        .where(
+            holds.c.account_id == accounts.c.id,
+            holds.c.status == HoldStatus.ACTIVE,
+            holds.c.expires_at <= _NOW,
+        )
+        .label("holds_due"),
+    )
+    .where(accounts.c.user_id == bindparam("user"))
+    .with_for_update(of=accounts)
+)
+
+
 def lock_account(session: Session, user_id: int, now: datetime | None = None) -> AccountState:
     """Return the user's account locked for this transaction, opening it if needed.
 
@@ -75,18 +103,22 @@ def lock_account(session: Session, user_id: int, now: datetime | None = None) ->
     Raises:
         UserNotFound: When the user does not exist.
     """
-    now = now or utcnow()
-    waiting = _lot_sum(lots.c.effective_at > now).label("waiting")
-    query = (
-        select(*ACCOUNT_COLUMNS, waiting)
-        .where(accounts.c.user_id == user_id)
-        .with_for_update(of=accounts)
-    )
-    row = session.exec(query).one_or_none()
+    params = {"user": user_id, "now": now or utcnow()}
+    connection = session.connection()
+    row = connection.execute(_LOCK, params).one_or_none()
     if row is None:
         open_account(session, user_id)
-        row = session.exec(query).one()
-    return AccountState(row.id, user_id, row.balance, row.held, row.debt, int(row.waiting))
+        row = connection.execute(_LOCK, params).one()
+    return AccountState(
+        row.id,
+        user_id,
+        row.balance,
+        row.held,
+        row.debt,
+        int(row.waiting),
+        lots_due=bool(row.lots_due),
+        holds_due=bool(row.holds_due),
+    )
 
 
 def rollover_of(lot: Row) -> tuple[int, datetime | None]:

@@ -58,6 +58,10 @@ class AccountState:
     waiting: int = 0
     expired: int = 0  # holds the locked unit expired before its body ran
     lapsed: int = 0  # lots it expired
+    # Whether some lot or hold was due when the row was locked (unknown: assume so). Writes
+    # skip the lazy-expiry reads when nothing was.
+    lots_due: bool = True
+    holds_due: bool = True
 
     @property
     def available(self) -> int:

@@ -35,6 +35,7 @@ from credits_app.services.lots import (
     grant_lot,
     lot_window,
     plan_draw,
+    take,
 )
 from credits_app.services.validation import (
     validate_amount,
@@ -221,7 +222,7 @@ def spend_credits(
     now = now or utcnow()
 
     def body(state: AccountState) -> LedgerResult:
-        plan = plan_draw(session, state, amount, now)
+        plan = take(session, state, amount, now)
         if plan.shortfall:
             raise InsufficientCredits(available=plan.taken, required=amount)
         move = Movement(
@@ -233,7 +234,7 @@ def spend_credits(
             feature=feature,
         )
         entry_id = post(session, state, move, now)
-        apply_draws(session, plan.draws, entry_id=entry_id)
+        apply_draws(session, plan.draws, entry_id=entry_id, moved=plan.moved)
         record_usage(
             session, user_id=user_id, feature=feature, credits=amount, entry_id=entry_id, now=now
         )

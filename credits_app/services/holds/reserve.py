@@ -21,7 +21,7 @@ from credits_app.services.holds.store import (
     locked_unit,
 )
 from credits_app.services.journal import AccountState, Movement, entries, post
-from credits_app.services.lots import apply_draws, plan_draw
+from credits_app.services.lots import apply_draws, take
 from credits_app.services.validation import validate_amount, validate_feature, validate_key
 from credits_app.settings import get_settings
 
@@ -117,7 +117,7 @@ def _create(
 ):
     amount = request["amount"]
     # The hold pins lots in burn order now; only lots spendable at this moment count.
-    plan = plan_draw(session, state, amount, now)
+    plan = take(session, state, amount, now)
     if plan.shortfall:
         raise InsufficientCredits(available=plan.taken, required=amount)
     hold = session.exec(
@@ -147,7 +147,7 @@ def _create(
         hold_id=hold.id,
     )
     entry_id = post(session, state, move, now)
-    apply_draws(session, plan.draws, entry_id=entry_id, hold_id=hold.id)
+    apply_draws(session, plan.draws, entry_id=entry_id, hold_id=hold.id, moved=plan.moved)
     return _result(hold, state.balance, state.available, state.user_id, replayed=False)
 
 

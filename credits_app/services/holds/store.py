@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlmodel import Session
 
 from credits_app.models import CreditHold, EntryKind, HoldStatus
@@ -116,18 +116,20 @@ def resolve_hold(
     )
 
 
+_DUE_HOLDS = (
+    select(holds)
+    .where(
+        holds.c.account_id == bindparam("account"),
+        holds.c.status == HoldStatus.ACTIVE,
+        holds.c.expires_at <= bindparam("now"),
+    )
+    .order_by(holds.c.id)
+)
+
+
 def expire_account_holds(session: Session, state: AccountState, now: datetime) -> int:
     """Release every active hold of this locked account whose time ran out (no commit)."""
-    query = (
-        select(holds)
-        .where(
-            holds.c.account_id == state.id,
-            holds.c.status == HoldStatus.ACTIVE,
-            holds.c.expires_at <= now,
-        )
-        .order_by(holds.c.id)
-    )
-    due = session.exec(query).all()
+    due = session.connection().execute(_DUE_HOLDS, {"account": state.id, "now": now}).all()
     for hold in due:
         resolve_hold(session, state, hold, kind=EntryKind.EXPIRE, key=f"expire:{hold.id}", now=now)
     return len(due)
@@ -140,8 +142,11 @@ def expire_due(session: Session, state: AccountState, now: datetime) -> tuple[in
     and what they give back to a lot that ended meanwhile expires at once. The counts are
     kept on `state` and returned as (holds, lots).
     """
-    state.lapsed = expire_due_lots(session, state, now)
-    state.expired = expire_account_holds(session, state, now)
+    # The lock said whether anything was due; a grant since may have made a lot due, so
+    # callers after a write pass a fresh state or call `expire_due_lots` themselves.
+    state.lapsed = expire_due_lots(session, state, now) if state.lots_due else 0
+    state.expired = expire_account_holds(session, state, now) if state.holds_due else 0
+    state.lots_due = state.holds_due = False
     return state.expired, state.lapsed
 
 

@@ -19,6 +19,7 @@ from credits_app.services.lots.store import (
     hold_pins,
     lot_window,
     plan_draw,
+    take,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "next_expiry",
     "parse_policy",
     "plan_draw",
+    "take",
 ]

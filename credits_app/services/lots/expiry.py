@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlmodel import Session
 
 from credits_app.models import EntryKind, LotSource
@@ -88,6 +88,17 @@ def _roll_over(session: Session, state: AccountState, lot: Row, now: datetime) -
     grant_lot(session, state, move, terms, now)
 
 
+_DUE = (
+    select(*_DUE_COLUMNS)
+    .where(
+        lots.c.account_id == bindparam("account"),
+        lots.c.remaining > 0,
+        lots.c.expires_at <= bindparam("now"),
+    )
+    .order_by(lots.c.expires_at, lots.c.id)
+)
+
+
 def expire_due_lots(session: Session, state: AccountState, now: datetime) -> int:
     """Expire every lot of this locked account whose time ran out (no commit).
 
@@ -99,16 +110,7 @@ def expire_due_lots(session: Session, state: AccountState, now: datetime) -> int
     """
     count = 0
     while True:
-        query = (
-            select(*_DUE_COLUMNS)
-            .where(
-                lots.c.account_id == state.id,
-                lots.c.remaining > 0,
-                lots.c.expires_at <= now,
-            )
-            .order_by(lots.c.expires_at, lots.c.id)
-        )
-        due = session.exec(query).all()
+        due = session.connection().execute(_DUE, {"account": state.id, "now": now}).all()
         if not due:
             return count
         for lot in due:

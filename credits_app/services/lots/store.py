@@ -25,14 +25,20 @@ from credits_app.services.journal import AccountState, Movement, post
 lots = CreditLot.__table__
 allocations = LotAllocation.__table__
 
-BURN_ORDER = (
-    lots.c.priority,
-    case((lots.c.expires_at.is_(None), 1), else_=0),
-    lots.c.expires_at,
-    case((lots.c.category == LotCategory.PROMOTIONAL, 0), else_=1),
-    lots.c.effective_at,
-    lots.c.id,
-)
+
+def _burn_order(table):
+    """The burn order over `table` (the lot table or an alias of it)."""
+    return (
+        table.c.priority,
+        case((table.c.expires_at.is_(None), 1), else_=0),
+        table.c.expires_at,
+        case((table.c.category == LotCategory.PROMOTIONAL, 0), else_=1),
+        table.c.effective_at,
+        table.c.id,
+    )
+
+
+BURN_ORDER = _burn_order(lots)
 # Most spends touch one lot; reading a few more covers the rest without scanning them all.
 SCAN_BATCH = 8
 # How long before its end a lot granted after that end starts (its window cannot be empty).
@@ -79,6 +85,7 @@ class DrawPlan:
 
     draws: list[Draw] = field(default_factory=list)
     shortfall: int = 0
+    moved: bool = False  # the lots were moved already; only the allocations remain to write
 
     @property
     def taken(self) -> int:
@@ -119,6 +126,59 @@ def spendable(now: datetime):
     )
 
 
+_PICK = lots.alias("pick")
+_NOW = bindparam("now")
+# One statement for the usual spend: the first spendable lot in burn order gives all of it.
+_TAKE_FIRST = (
+    update(lots)
+    .where(
+        lots.c.id
+        == select(_PICK.c.id)
+        .where(
+            _PICK.c.account_id == bindparam("account"),
+            _PICK.c.remaining > 0,
+            _PICK.c.effective_at <= _NOW,
+            _PICK.c.expires_at.is_(None) | (_PICK.c.expires_at > _NOW),
+        )
+        .order_by(*_burn_order(_PICK))
+        .limit(1)
+        .scalar_subquery(),
+        lots.c.remaining >= bindparam("take"),
+    )
+    .values(remaining=lots.c.remaining - bindparam("take"))
+    .returning(lots.c.id, lots.c.expires_at)
+)
+
+
+def take(session: Session, state: AccountState, amount: int, now: datetime) -> DrawPlan:
+    """Take `amount` from lots in burn order, in one statement when the first lot has it.
+
+    The usual spend fits in the first lot in burn order, which one conditional UPDATE finds
+    and moves; anything else is planned by `plan_draw`.
+
+    The returned plan says whether the lots were `moved` already; `apply_draws` then only
+    records the allocations.
+    """
+    row = (
+        session.connection()
+        .execute(_TAKE_FIRST, {"account": state.id, "now": now, "take": amount})
+        .one_or_none()
+    )
+    if row is not None:
+        return DrawPlan([Draw(row.id, -amount, row.expires_at)], moved=True)
+    return plan_draw(session, state, amount, now)
+
+
+_SCAN = (
+    select(lots.c.id, lots.c.remaining, lots.c.expires_at)
+    .where(lots.c.account_id == bindparam("account"), spendable(_NOW))
+    .order_by(*BURN_ORDER)
+    .limit(SCAN_BATCH)
+    .offset(bindparam("offset"))
+)
+_SCAN_FUNDED = _SCAN.where(lots.c.funded_by == bindparam("first"))
+
+
 def plan_draw(
     session: Session,
     state: AccountState,
@@ -136,16 +196,12 @@ def plan_draw(
     plan = DrawPlan()
     need = amount
     seen: set[int] = set()
-    passes = [lots.c.funded_by == first] if first else []
-    for condition in [*passes, None]:
+    connection = session.connection()
+    for scan in [_SCAN_FUNDED, _SCAN] if first else [_SCAN]:
         offset = 0
         while need > 0:
-            query = select(lots.c.id, lots.c.remaining, lots.c.expires_at).where(
-                lots.c.account_id == state.id, spendable(now)
-            )
-            if condition is not None:
-                query = query.where(condition)
-            rows = session.exec(query.order_by(*BURN_ORDER).offset(offset).limit(SCAN_BATCH)).all()
+            params = {"account": state.id, "now": now, "offset": offset, "first": first}
+            rows = connection.execute(scan, params).all()
             for row in rows:
                 if need == 0:
                     break
@@ -163,17 +219,22 @@ def plan_draw(
 
 
 def apply_draws(
-    session: Session, draws: list[Draw], *, entry_id: int, hold_id: int | None = None
+    session: Session,
+    draws: list[Draw],
+    *,
+    entry_id: int,
+    hold_id: int | None = None,
+    moved: bool = False,
 ) -> None:
     """Move each lot by its draw and record the allocations of `entry_id` (no commit).
 
     The update is conditional, so a lot can never go below zero or above its amount even
-    if a caller's plan were stale.
+    if a caller's plan were stale. `moved` says `take` moved the lots already.
     """
     if not draws:
         return
     connection = session.connection()
-    for draw in draws:
+    for draw in [] if moved else draws:
         changed = connection.execute(_MOVE_LOT, {"lot": draw.lot_id, "by": draw.amount})
         if changed.rowcount != 1:
             raise RuntimeError(f"lot {draw.lot_id} cannot move by {draw.amount}")
