@@ -118,6 +118,7 @@ def lock_account(session: Session, user_id: int, now: datetime | None = None) ->
         int(row.waiting),
         lots_due=bool(row.lots_due),
         holds_due=bool(row.holds_due),
+        connection=connection,
     )
 
 

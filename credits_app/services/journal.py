@@ -9,11 +9,11 @@ layers above decide what to post (see `credits_app.services` for the layer map).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -62,6 +62,12 @@ class AccountState:
     # skip the lazy-expiry reads when nothing was.
     lots_due: bool = True
     holds_due: bool = True
+    # The transaction's connection, kept so hot paths skip the session's lookup of it.
+    connection: Connection | None = field(default=None, repr=False, compare=False)
+
+    def conn(self, session: Session) -> Connection:
+        """This transaction's connection (the one the account was locked on)."""
+        return self.connection or session.connection()
 
     @property
     def available(self) -> int:
@@ -111,7 +117,7 @@ def post(session: Session, state: AccountState, move: Movement, now: datetime) -
     state.balance += move.delta
     state.held += move.held_delta
     state.debt += move.debt_delta
-    connection = session.connection()
+    connection = state.conn(session)
     connection.execute(
         _UPDATE_ACCOUNT,
         {
@@ -151,7 +157,14 @@ def result_of(state: AccountState, entry_id: int) -> LedgerResult:
 
 
 def record_usage(
-    session: Session, *, user_id: int, feature: str, credits: int, entry_id: int, now: datetime
+    session: Session,
+    *,
+    user_id: int,
+    feature: str,
+    credits: int,
+    entry_id: int,
+    now: datetime,
+    connection: Connection | None = None,
 ) -> None:
     """Insert the usage event of a spend or capture entry (no commit)."""
     values = {
@@ -161,7 +174,7 @@ def record_usage(
         "entry_id": entry_id,
         "created_at": now,
     }
-    session.connection().execute(_INSERT_USAGE, values)
+    (connection or session.connection()).execute(_INSERT_USAGE, values)
 
 
 def find_entry(session: Session, *, user_id: int, kind: str, key: str) -> Row | None:

@@ -234,9 +234,16 @@ def spend_credits(
             feature=feature,
         )
         entry_id = post(session, state, move, now)
-        apply_draws(session, plan.draws, entry_id=entry_id, moved=plan.moved)
+        connection = state.conn(session)
+        apply_draws(session, plan.draws, entry_id=entry_id, moved=plan.moved, connection=connection)
         record_usage(
-            session, user_id=user_id, feature=feature, credits=amount, entry_id=entry_id, now=now
+            session,
+            user_id=user_id,
+            feature=feature,
+            credits=amount,
+            entry_id=entry_id,
+            now=now,
+            connection=connection,
         )
         return result_of(state, entry_id)
 

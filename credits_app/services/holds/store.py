@@ -129,7 +129,7 @@ _DUE_HOLDS = (
 
 def expire_account_holds(session: Session, state: AccountState, now: datetime) -> int:
     """Release every active hold of this locked account whose time ran out (no commit)."""
-    due = session.connection().execute(_DUE_HOLDS, {"account": state.id, "now": now}).all()
+    due = state.conn(session).execute(_DUE_HOLDS, {"account": state.id, "now": now}).all()
     for hold in due:
         resolve_hold(session, state, hold, kind=EntryKind.EXPIRE, key=f"expire:{hold.id}", now=now)
     return len(due)

@@ -110,7 +110,7 @@ def expire_due_lots(session: Session, state: AccountState, now: datetime) -> int
     """
     count = 0
     while True:
-        due = session.connection().execute(_DUE, {"account": state.id, "now": now}).all()
+        due = state.conn(session).execute(_DUE, {"account": state.id, "now": now}).all()
         if not due:
             return count
         for lot in due:

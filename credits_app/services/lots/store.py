@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, case, func, insert, select, update
 from sqlmodel import Session
 
 from credits_app.models import CreditLot, EntryKind, LotAllocation, LotCategory, LotSource
@@ -160,7 +160,7 @@ def take(session: Session, state: AccountState, amount: int, now: datetime) -> D
     records the allocations.
     """
     row = (
-        session.connection()
+        state.conn(session)
         .execute(_TAKE_FIRST, {"account": state.id, "now": now, "take": amount})
         .one_or_none()
     )
@@ -196,7 +196,7 @@ def plan_draw(
     plan = DrawPlan()
     need = amount
     seen: set[int] = set()
-    connection = session.connection()
+    connection = state.conn(session)
     for scan in [_SCAN_FUNDED, _SCAN] if first else [_SCAN]:
         offset = 0
         while need > 0:
@@ -225,6 +225,7 @@ def apply_draws(
     entry_id: int,
     hold_id: int | None = None,
     moved: bool = False,
+    connection: Connection | None = None,
 ) -> None:
     """Move each lot by its draw and record the allocations of `entry_id` (no commit).
 
@@ -233,7 +234,7 @@ def apply_draws(
     """
     if not draws:
         return
-    connection = session.connection()
+    connection = connection or session.connection()
     for draw in [] if moved else draws:
         changed = connection.execute(_MOVE_LOT, {"lot": draw.lot_id, "by": draw.amount})
         if changed.rowcount != 1:
