@@ -8,6 +8,7 @@ import reflex as rx
 from credits_app import pages  # noqa: F401 (registers every page)
 from credits_app.api import create_api
 from credits_app.live.pusher import balance_pusher
+from credits_app.services.billing.reconcile.schedule import reconcile_forever
 from credits_app.services.holds import sweep_holds_forever
 
 app = rx.App(
@@ -18,3 +19,5 @@ app = rx.App(
 app.register_lifespan_task(balance_pusher)
 # Lazy expiry keeps balances right; the sweep also frees holds of users who never return.
 app.register_lifespan_task(sweep_holds_forever)
+# Reconciliation against Stripe every RECONCILE_EVERY_MINUTES: it logs drift, never repairs.
+app.register_lifespan_task(reconcile_forever)

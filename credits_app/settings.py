@@ -121,6 +121,19 @@ class Settings(BaseSettings):
     ai_model: str = "gpt-4o-mini"
     ai_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    # Reconciliation against Stripe on a schedule (docs/reconcile.md): every N minutes
+    # (0 = off) over the last N days. The schedule only reports drift; `reconcile --repair`
+    # repairs.
+    reconcile_every_minutes: int = Field(default=15, ge=0, le=10_080)
+    reconcile_window_days: int = Field(default=3, ge=1, le=3660)
+
+    # Operations (docs/operations.md#health-metrics-and-logs). LOG_FORMAT=json writes one
+    # JSON object per log line, each with the request id of the API request it belongs to.
+    log_format: Literal["text", "json"] = "text"
+    # When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` (else it is open:
+    # keep it off the public internet at the proxy).
+    metrics_token: str | None = None
+
     @model_validator(mode="after")
     def _derive_defaults(self) -> Settings:
         if not self.credits_env_explicit and os.environ.get("REFLEX_ENV_MODE") == "prod":

@@ -13,6 +13,8 @@ from starlette.routing import Match, Mount
 from credits_app.api.errors import install_error_handlers
 from credits_app.api.limits import RequestSizeLimit
 from credits_app.api.security_headers import SecurityHeaders, origins_of
+from credits_app.observability.logs import configure_logging
+from credits_app.observability.middleware import RequestObservation
 from credits_app.services.errors import NotFound
 from credits_app.settings import get_settings
 
@@ -24,6 +26,7 @@ ROUTER_MODULES = (
     "credits_app.api.routes.example",
     "credits_app.api.routes.billing",
     "credits_app.api.routes.webhooks",
+    "credits_app.api.routes.health",
 )
 API_PREFIX = "/api"
 FALLBACK_NAME = "api_fallback"
@@ -98,7 +101,10 @@ def create_api(*, backend_urls: Sequence[str] = ()) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(api)
+    configure_logging(settings.log_format)
     api.add_middleware(RequestSizeLimit, prefix=API_PREFIX)
+    # Outside the size limit, so its answers are counted and carry the request id too.
+    api.add_middleware(RequestObservation, api_prefix=API_PREFIX)
     # Added last, so it wraps the rest: size-limit answers and Reflex's mounted app too.
     api.add_middleware(
         SecurityHeaders,

@@ -19,7 +19,9 @@ COMMAND_MODULES = (
     "credits_app.cli.token_commands",
     "credits_app.cli.hold_commands",
     "credits_app.cli.billing_commands",
+    "credits_app.cli.reconcile_commands",
     "credits_app.cli.run_commands",
+    "credits_app.cli.explain_commands",
 )
 
 

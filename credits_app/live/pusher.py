@@ -12,6 +12,7 @@ from credits_app.db import read_session
 from credits_app.live.balance import LiveBalance, link_token
 from credits_app.live.disconnects import prune_links, unlink_on_disconnect
 from credits_app.live.tabs import linked_tabs
+from credits_app.observability import metrics
 from credits_app.services import balance_events
 from credits_app.services.accounts import balance_of
 from credits_app.services.balance_watch import start_watch
@@ -65,7 +66,8 @@ async def balance_pusher(app: rx.App) -> None:
         while True:
             for user_id in await _drain(queue):
                 try:
-                    await push_balance(app, user_id)
+                    with metrics.timing_push():
+                        await push_balance(app, user_id)
                 except Exception:
                     logger.exception("could not push the balance of user %s", user_id)
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Computed, ForeignKey, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from credits_app.models.base import UTCDateTime, utcnow
@@ -79,6 +79,12 @@ class Subscription(SQLModel, table=True):
     # Unix time of the Stripe state we hold; an older event never overwrites a newer state.
     stripe_state_at: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# The original system's debug SQL reads `Subscription ... WHERE userId = ...`, which names
+# this table on both databases: `userid` is a generated copy of `user_id` for it (migration
+# 0010, docs/operations.md). It stays outside the ORM mapping: the app never reads or writes it.
+Subscription.__table__.append_column(Column("userid", Integer, Computed("user_id")))
 
 
 class StripePayment(SQLModel, table=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from credits_app.observability.multiproc import multiprocess_env
 from credits_app.runtime import supervisor
 from credits_app.runtime.ports import (
     DEFAULT_PROD_PORT,
@@ -138,10 +139,13 @@ def run_prod(settings: Settings, plan: ProdPlan) -> int:
     if settings.payments_mode == "simulated":  # only with ALLOW_SIMULATED_PAYMENTS=1
         print("warning: payments are simulated (ALLOW_SIMULATED_PAYMENTS=1): no real money")
     probe_host = "127.0.0.1" if plan.host in ("0.0.0.0", "") else plan.host  # noqa: S104
+    env = prod_env(settings, plan)
+    # Several workers sum their metrics through files in a folder of this run, emptied now.
+    env.update(multiprocess_env(settings.data_dir, plan.port, plan.workers))
     child = supervisor.start(
         "Reflex (prod)",
         prod_command(plan),
-        env=prod_env(settings, plan),
+        env=env,
         ready_url=f"http://{probe_host}:{plan.port}/ping",
     )
     try:

@@ -11,6 +11,7 @@ from credits_app.api.schemas import (
     SpendRequest,
     error_responses,
 )
+from credits_app.observability import metrics
 from credits_app.services.admin_grants import grant_lot_credits
 from credits_app.services.errors import Forbidden
 from credits_app.services.ledger import LedgerResult, spend_credits
@@ -45,13 +46,15 @@ def spend(body: SpendRequest, claims: ClaimsDep, session: SessionDep) -> LedgerW
     if body.feature != claims.feature:
         raise Forbidden(f"this token is for feature {claims.feature!r}, not {body.feature!r}")
     check_spend_rate(claims.user_id)
-    result = spend_credits(
-        session=session,
-        user_id=claims.user_id,
-        amount=body.amount,
-        feature=body.feature,
-        idempotency_key=body.idempotency_key,
-    )
+    with metrics.count_spend() as outcome:
+        result = spend_credits(
+            session=session,
+            user_id=claims.user_id,
+            amount=body.amount,
+            feature=body.feature,
+            idempotency_key=body.idempotency_key,
+        )
+        outcome.set("replay" if result.replayed else "ok")
     return _written(result)
 
 

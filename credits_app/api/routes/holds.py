@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field, StrictInt
 from credits_app.api.deps import ClaimsDep, SessionDep
 from credits_app.api.schemas import ApiModel, ResponseModel, error_responses
 from credits_app.api.schemas.common import Amount, Feature, IdempotencyKey
+from credits_app.observability import metrics
 from credits_app.services.errors import Forbidden
 from credits_app.services.holds import (
     DEFAULT_TTL_SECONDS,
@@ -155,14 +156,16 @@ def reserve_credits(
     if body.feature != claims.feature:
         raise Forbidden(f"this token is for feature {claims.feature!r}, not {body.feature!r}")
     check_rate("reserve", claims.user_id)
-    hold = reserve(
-        session=session,
-        user_id=claims.user_id,
-        amount=body.amount,
-        feature=body.feature,
-        idempotency_key=body.idempotency_key,
-        ttl_seconds=body.ttl_seconds,
-    )
+    with metrics.count_hold("reserve") as outcome:
+        hold = reserve(
+            session=session,
+            user_id=claims.user_id,
+            amount=body.amount,
+            feature=body.feature,
+            idempotency_key=body.idempotency_key,
+            ttl_seconds=body.ttl_seconds,
+        )
+        outcome.set("replay" if hold.replayed else "ok")
     return ReserveResponse(
         hold_id=hold.hold_id,
         reserved=hold.reserved,
@@ -192,14 +195,16 @@ def capture_hold(
     and releases together).
     """
     check_rate("settle", claims.user_id)
-    result = capture(
-        session=session,
-        user_id=claims.user_id,
-        hold_id=hold_id,
-        amount=body.amount,
-        idempotency_key=body.idempotency_key,
-        feature=claims.feature,
-    )
+    with metrics.count_hold("capture") as outcome:
+        result = capture(
+            session=session,
+            user_id=claims.user_id,
+            hold_id=hold_id,
+            amount=body.amount,
+            idempotency_key=body.idempotency_key,
+            feature=claims.feature,
+        )
+        outcome.set("replay" if result.replayed else "ok")
     return _settled(result)
 
 
@@ -218,11 +223,13 @@ def release_hold(
     would otherwise be free.
     """
     check_rate("settle", claims.user_id)
-    result = release(
-        session=session,
-        user_id=claims.user_id,
-        hold_id=hold_id,
-        idempotency_key=body.idempotency_key,
-        feature=claims.feature,
-    )
+    with metrics.count_hold("release") as outcome:
+        result = release(
+            session=session,
+            user_id=claims.user_id,
+            hold_id=hold_id,
+            idempotency_key=body.idempotency_key,
+            feature=claims.feature,
+        )
+        outcome.set("replay" if result.replayed else "ok")
     return _settled(result)

@@ -12,6 +12,7 @@ from pydantic import ConfigDict
 from credits_app.api.errors import error_response
 from credits_app.api.schemas import ResponseModel, error_responses
 from credits_app.db import session_scope
+from credits_app.observability import metrics
 from credits_app.services.billing.webhook import WebhookOutcome, process_event, verify_event
 from credits_app.services.errors import Unavailable
 from credits_app.settings import get_settings
@@ -66,18 +67,20 @@ async def stripe_webhook(request: Request) -> WebhookResponse | JSONResponse:
     the commit is a 5xx, so Stripe delivers again; a repeated event answers 200.
     """
     payload = await request.body()
-    event = verify_event(
-        payload, request.headers.get("stripe-signature"), get_settings().stripe_webhook_secret
-    )
-    try:
-        outcome = await run_in_threadpool(_process, event)
-    except Unavailable:
-        raise
-    except Exception:  # any failure before the commit: nothing was written, so ask for a retry
-        logger.exception("Stripe event %s failed; Stripe will retry", event["id"])
-        return error_response(
-            503, "webhook_failed", "the event could not be processed now; Stripe will retry"
+    with metrics.count_webhook() as counted:  # no outcome set: it failed (Stripe retries)
+        event = verify_event(
+            payload, request.headers.get("stripe-signature"), get_settings().stripe_webhook_secret
         )
+        try:
+            outcome = await run_in_threadpool(_process, event)
+        except Unavailable:
+            raise
+        except Exception:  # any failure before the commit: nothing was written, so retry
+            logger.exception("Stripe event %s failed; Stripe will retry", event["id"])
+            return error_response(
+                503, "webhook_failed", "the event could not be processed now; Stripe will retry"
+            )
+        counted.set(outcome.outcome)
     return WebhookResponse(
         received=True,
         event_id=outcome.event_id,

@@ -1,0 +1,120 @@
+"""Reconciliation: prove that credits follow money by comparing Stripe with our records.
+
+`reconcile(since=...)` lists what Stripe has for the window (checkout sessions, invoices,
+payments, refunds, disputes) and reports every drift; with `repair=True` it replays what
+can be replayed through the webhook's exactly-once path and checks again. See
+docs/reconcile.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from credits_app.models import utcnow
+from credits_app.services.billing.reconcile.detect import find_drift
+from credits_app.services.billing.reconcile.drift import Drift, DriftKind
+from credits_app.services.billing.reconcile.repair import RepairResult, repair_all
+from credits_app.settings import get_settings
+
+__all__ = [
+    "Drift",
+    "DriftKind",
+    "ReconcileReport",
+    "RepairResult",
+    "parse_window",
+    "reconcile",
+]
+
+# A repair can reveal more (a refund of a purchase that was missing): check again, a few times.
+REPAIR_ROUNDS = 3
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+MAX_WINDOW = timedelta(days=3660)
+
+
+def parse_window(text: str) -> timedelta:
+    """Read a window such as `30d`, `12h`, `90m` or `2w`.
+
+    Raises:
+        ValueError: With a message for the operator when it is not one.
+    """
+    found = re.fullmatch(r"\s*(\d{1,7})\s*([wdhm])\s*", text or "")
+    if not found:
+        raise ValueError(f"not a window: {text!r} (use e.g. 30d, 12h, 90m or 2w)")
+    window = timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+    if not timedelta(0) < window <= MAX_WINDOW:
+        raise ValueError(f"the window must be more than 0 and at most 3660d, not {text!r}")
+    return window
+
+
+@dataclass
+class ReconcileReport:
+    """What one reconciliation found, and what its repairs did.
+
+    Attributes:
+        since: The window's start.
+        drift: Every drift found (also those a repair then fixed), one per kind and object.
+        checked: How many objects and rows were compared, by kind.
+        repairs: The repair of each drift that was repaired, by (kind, object).
+        remaining: With repair: the drift a last check still finds; None without repair.
+    """
+
+    since: datetime
+    drift: list[Drift]
+    checked: dict[str, int]
+    repairs: dict[tuple[str, str], RepairResult] = field(default_factory=dict)
+    remaining: list[Drift] | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing drifts (after the repairs, when repairing)."""
+        return not (self.drift if self.remaining is None else self.remaining)
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as `reconcile --json` prints it."""
+        drift = []
+        for item in self.drift:
+            shown = item.as_json()
+            if item.key in self.repairs:
+                shown["repair"] = self.repairs[item.key].as_json()
+            drift.append(shown)
+        data: dict[str, Any] = {
+            "since": self.since.isoformat(),
+            "ok": self.ok,
+            "drift": drift,
+            "checked": self.checked,
+        }
+        if self.remaining is not None:
+            data["remaining"] = [item.as_json() for item in self.remaining]
+        return data
+
+
+def reconcile(*, since: datetime | None = None, repair: bool = False) -> ReconcileReport:
+    """Compare Stripe with our records since `since`; with `repair`, repair and check again.
+
+    `since` defaults to `RECONCILE_WINDOW_DAYS` (3) days ago.
+
+    Raises:
+        Unavailable: When Stripe cannot be reached.
+    """
+    since = since or utcnow() - timedelta(days=get_settings().reconcile_window_days)
+    findings = find_drift(since)
+    report = ReconcileReport(since, list(findings.drift), findings.checked)
+    if not repair:
+        return report
+    current = findings.drift
+    for _ in range(REPAIR_ROUNDS):
+        todo = [x for x in current if x.repairable and x.key not in report.repairs]
+        if not todo:
+            break
+        for drift, result in repair_all(todo, since):
+            report.repairs[drift.key] = result
+        findings = find_drift(since)
+        current = findings.drift
+        known = {x.key for x in report.drift}
+        report.drift += [x for x in current if x.key not in known]
+    report.checked = findings.checked
+    report.remaining = list(current)
+    return report

@@ -1,0 +1,86 @@
+"""Reconciliation on a schedule: a lifespan task that reports drift in the log, never repairs.
+
+`RECONCILE_EVERY_MINUTES` (default 15, 0 = off) sets how often, `RECONCILE_WINDOW_DAYS`
+(default 3) how far back. Repairs stay a decision: `python -m credits_app reconcile --repair`.
+Each run also sets the `credits_reconcile_drift{kind}` gauge served at /metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from datetime import timedelta
+
+from credits_app.models import utcnow
+from credits_app.observability import metrics
+from credits_app.services.billing.reconcile import ReconcileReport, reconcile
+from credits_app.services.errors import CreditsError
+from credits_app.settings import get_settings
+
+logger = logging.getLogger(__name__)
+# The first run waits a little, so a starting app serves pages before it talks to Stripe.
+FIRST_RUN_DELAY_SECONDS = 60.0
+LOGGED_DRIFT = 50
+# Drift is confirmed by a second look this much later (deliveries in flight land meanwhile).
+CONFIRM_AFTER_SECONDS = 60.0
+
+
+def scheduled_check(confirm_after: float = CONFIRM_AFTER_SECONDS) -> ReconcileReport:
+    """Reconcile the configured window once and log what drifts (report only).
+
+    Drift is checked again `confirm_after` seconds later, and only what is still there is
+    reported: a payment whose webhook is on its way right now is not an alarm.
+
+    Raises:
+        Unavailable: When Stripe cannot be reached.
+    """
+    days = get_settings().reconcile_window_days
+    report = reconcile(since=utcnow() - timedelta(days=days))
+    if not report.ok and confirm_after > 0:
+        time.sleep(confirm_after)
+        again = reconcile(since=report.since)
+        first = {x.key for x in report.drift}
+        report = ReconcileReport(
+            report.since, [x for x in again.drift if x.key in first], again.checked
+        )
+    metrics.record_drift(Counter(item.kind for item in report.drift))
+    if report.ok:
+        logger.info("reconciliation over %d day(s): no drift (%s)", days, report.checked)
+        return report
+    logger.warning(
+        "reconciliation over %d day(s) found %d drift(s); see `python -m credits_app "
+        "reconcile` (docs/reconcile.md)",
+        days,
+        len(report.drift),
+    )
+    for item in report.drift[:LOGGED_DRIFT]:
+        logger.warning(
+            "drift %s %s (user %s, %s): %s",
+            item.kind,
+            item.object,
+            item.user_id,
+            "repairable" if item.repairable else "needs an admin",
+            item.detail,
+        )
+    return report
+
+
+async def reconcile_forever(first_delay: float = FIRST_RUN_DELAY_SECONDS) -> None:
+    """Run `scheduled_check` every `RECONCILE_EVERY_MINUTES` until cancelled (a lifespan task).
+
+    Returns at once when the schedule is off (0).
+    """
+    minutes = get_settings().reconcile_every_minutes
+    if minutes <= 0:
+        return
+    await asyncio.sleep(first_delay)
+    while True:
+        try:
+            await asyncio.to_thread(scheduled_check)
+        except CreditsError as exc:
+            logger.warning("reconciliation skipped: %s", exc.message)
+        except Exception:
+            logger.exception("reconciliation failed; trying again in %d minute(s)", minutes)
+        await asyncio.sleep(minutes * 60)
