@@ -50,9 +50,6 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     services.chromium_path()
     from reflex.testing import AppHarness
 
-    from tests.support.reflex_socket import forget_app_states
-
-    forget_app_states()
     from credits_app.migrations import upgrade_database
     from credits_app.settings import get_settings
     from credits_app.stripe_sim.testing import start_in_thread

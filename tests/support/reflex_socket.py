@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import os
 import queue
-import sys
 import time
 import uuid
 from contextlib import contextmanager
@@ -26,34 +25,11 @@ STATE_SUFFIX = "_rx_state_"
 QUIET_SECONDS = 0.5
 
 
-# The app's modules that define or hold Reflex states (and the app that imports them).
-_STATE_MODULES = ("credits_app.credits_app", "credits_app.pages", "credits_app.state")
-_STATE_MODULES += ("credits_app.live", "credits_app.components")
-
-
-def forget_app_states() -> None:
-    """Drop the app's state-holding modules from `sys.modules` before an AppHarness starts.
-
-    Stopping an AppHarness unregisters every state of the app's package, and the next
-    harness in this process reloads only the app module; its pages would then name states
-    Reflex no longer knows ("Invalid path", "not cached ... without redis", events that
-    never end). Imported afresh by the new harness, they register in its own context.
-    """
-    for name in list(sys.modules):
-        if any(name == m or name.startswith(m + ".") for m in _STATE_MODULES):
-            del sys.modules[name]
-            parent, _, child = name.rpartition(".")
-            # `from credits_app import pages` would otherwise find the old module object.
-            if parent in sys.modules and getattr(sys.modules[parent], child, None) is not None:
-                delattr(sys.modules[parent], child)
-
-
 @contextmanager
 def start_backend():
     """Run the app's backend (pages registered, no frontend) on a free port; yield its URL."""
     from reflex.testing import AppHarness
 
-    forget_app_states()
     saved_cwd = os.getcwd()
     os.chdir(ROOT)
     harness = AppHarness.create(root=ROOT)
