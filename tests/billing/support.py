@@ -19,6 +19,7 @@ from sqlmodel import select as sm_select
 from credits_app.db import engine_for
 from credits_app.models import LedgerEntry, StripeEvent
 from credits_app.services.accounts import Balance, balance_of
+from credits_app.services.billing.customers import customer_id_of
 from credits_app.services.tokens import generate_access_token
 from credits_app.stripe_sim.control import SimControl
 from tests.support.factories import make_user
@@ -196,3 +197,26 @@ def credits_bought(invoice: Any) -> int:
         unit, credits = RATES[line.pricing.price_details.price]
         total += (line.amount * credits) // unit
     return total
+
+
+def start_trial(world, user_id: int, price_id: str = "price_sim_monthly", days: int = 7) -> str:
+    """A plan checkout with a trial, as an operator could configure it; returns the
+    subscription id once its events landed."""
+    first = world.checkout(user_id, "price_sim_starter")  # creates the user's customer
+    assert first.status_code == 200, first.text
+    with world.session() as session:
+        customer = customer_id_of(session=session, user_id=user_id)
+    metadata = {"user_id": str(user_id), "price_id": price_id, "included_credits": "1000"}
+    created = world.stripe.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "customer": customer,
+            "line_items": [{"price": price_id, "quantity": 1}],
+            "success_url": "http://shop.test/credits/success",
+            "metadata": metadata,
+            "subscription_data": {"metadata": metadata, "trial_period_days": days},
+        }
+    )
+    world.sim.pay(created.id)
+    world.sim.wait_for_deliveries()
+    return world.stripe.v1.checkout.sessions.retrieve(created.id).subscription

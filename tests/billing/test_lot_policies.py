@@ -22,14 +22,13 @@ import pytest
 from sqlmodel import select
 
 from credits_app.models import CreditLot, LotAllocation, Price, utcnow
-from credits_app.services.billing.customers import customer_id_of
 from credits_app.services.holds.expiry import expire_due_lots
 from credits_app.services.invariants import check_ledger
 from credits_app.services.ledger import spend_credits
 from credits_app.services.lots import add_months
 from credits_app.settings import get_settings
 from tests.billing.conftest import API_VERSIONS
-from tests.billing.support import ADMIN_KEY, RATES, paid_invoices, subscribe, switch
+from tests.billing.support import ADMIN_KEY, RATES, paid_invoices, start_trial, subscribe, switch
 from tests.support.cli import assert_check_ok
 
 DAY = 24 * 3600
@@ -523,27 +522,6 @@ def trial_credits(monkeypatch):
 
     yield configure
     get_settings.cache_clear()
-
-
-def start_trial(world, user_id: int, price_id: str, days: int) -> str:
-    """A plan checkout with a trial, as an operator could configure it; the subscription id."""
-    assert world.checkout(user_id, "price_sim_starter").status_code == 200  # its customer
-    with world.session() as session:
-        customer = customer_id_of(session=session, user_id=user_id)
-    metadata = {"user_id": str(user_id), "price_id": price_id, "included_credits": "1000"}
-    created = world.stripe.v1.checkout.sessions.create(
-        {
-            "mode": "subscription",
-            "customer": customer,
-            "line_items": [{"price": price_id, "quantity": 1}],
-            "success_url": "http://shop.test/credits/success",
-            "metadata": metadata,
-            "subscription_data": {"metadata": metadata, "trial_period_days": days},
-        }
-    )
-    world.sim.pay(created.id)
-    world.sim.wait_for_deliveries()
-    return world.stripe.v1.checkout.sessions.retrieve(created.id).subscription
 
 
 def test_trial_credits_are_a_promotional_lot_that_ends_with_the_trial(world, trial_credits):

@@ -5,36 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from credits_app.services.billing.customers import customer_id_of
 from credits_app.settings import get_settings
-from tests.billing.support import paid_invoices, subscribe
+from tests.billing.support import paid_invoices, start_trial, subscribe
 from tests.support.cli import assert_check_ok
 
 DAY = 24 * 3600
 MONTH = 31 * DAY
-
-
-def _start_trial(world, user_id: int, price_id: str = "price_sim_monthly", days: int = 7) -> str:
-    """A plan checkout with a trial, as an operator could configure it; returns the
-    subscription id once its events landed."""
-    first = world.checkout(user_id, "price_sim_starter")  # creates the user's customer
-    assert first.status_code == 200, first.text
-    with world.session() as session:
-        customer = customer_id_of(session=session, user_id=user_id)
-    metadata = {"user_id": str(user_id), "price_id": price_id, "included_credits": "1000"}
-    created = world.stripe.v1.checkout.sessions.create(
-        {
-            "mode": "subscription",
-            "customer": customer,
-            "line_items": [{"price": price_id, "quantity": 1}],
-            "success_url": "http://shop.test/credits/success",
-            "metadata": metadata,
-            "subscription_data": {"metadata": metadata, "trial_period_days": days},
-        }
-    )
-    world.sim.pay(created.id)
-    world.sim.wait_for_deliveries()
-    return world.stripe.v1.checkout.sessions.retrieve(created.id).subscription
 
 
 @pytest.fixture
@@ -51,7 +27,7 @@ def trial_credits(monkeypatch):
 
 def test_a_trial_grants_nothing_and_its_first_paid_invoice_grants_the_plan_once(world):
     user_id = world.new_user()
-    subscription_id = _start_trial(world, user_id)
+    subscription_id = start_trial(world, user_id)
 
     [trial] = paid_invoices(world, subscription_id)
     assert (trial.amount_paid, trial.total) == (0, 0)
@@ -67,11 +43,11 @@ def test_a_trial_grants_nothing_and_its_first_paid_invoice_grants_the_plan_once(
 def test_trial_credits_are_granted_once_per_user_however_often_a_trial_starts(world, trial_credits):
     trial_credits(50)
     user_id = world.new_user()
-    first = _start_trial(world, user_id)
+    first = start_trial(world, user_id)
     world.stripe.v1.subscriptions.cancel(first)
     world.sim.wait_for_deliveries()
 
-    _start_trial(world, user_id)
+    start_trial(world, user_id)
 
     assert world.balance(user_id).balance == 50
     assert [(e.source, e.amount) for e in world.entries(user_id)] == [("stripe_trial", 50)]
