@@ -25,7 +25,7 @@ from credits_app.models import (
     User,
 )
 from credits_app.services.errors import NotFound
-from credits_app.services.history import EntryView
+from credits_app.services.history import entry_view
 from credits_app.services.holds.store import ManagedBy
 from credits_app.services.ledger_labels import describe
 from credits_app.settings import Settings
@@ -131,23 +131,7 @@ def _entry_data(entry: LedgerEntry) -> dict[str, Any]:
 
 
 def _label(entry: LedgerEntry) -> str:
-    view = EntryView(
-        id=entry.id or 0,
-        kind=entry.kind,
-        amount=entry.amount,
-        delta=entry.delta,
-        balance_after=entry.balance_after,
-        available_after=entry.balance_after - entry.held_after,
-        debt_after=entry.debt_after,
-        feature=entry.feature,
-        reason=entry.reason,
-        source=entry.source,
-        source_ref=entry.source_ref,
-        actor_user_id=entry.actor_user_id,
-        idempotency_key=entry.idempotency_key,
-        created_at=entry.created_at,
-    )
-    return describe(view)
+    return describe(entry_view(entry))
 
 
 def _stripe_side(

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -88,6 +89,26 @@ def lot_moves(session: Session, entry_ids: Iterable[int]) -> dict[int, tuple[Lot
     return {entry_id: tuple(sorted(per_lot.items())) for entry_id, per_lot in moved.items()}
 
 
+def entry_view(row: Any) -> EntryView:
+    """An entry (a row of the ledger table or a `LedgerEntry`) as people are shown it."""
+    return EntryView(
+        id=row.id or 0,
+        kind=row.kind,
+        amount=row.amount,
+        delta=row.delta,
+        balance_after=row.balance_after,
+        available_after=row.balance_after - row.held_after,
+        debt_after=row.debt_after,
+        feature=row.feature,
+        reason=row.reason,
+        source=row.source,
+        source_ref=row.source_ref,
+        actor_user_id=row.actor_user_id,
+        idempotency_key=row.idempotency_key,
+        created_at=row.created_at,
+    )
+
+
 def ledger_history(
     *,
     session: Session,
@@ -115,25 +136,7 @@ def ledger_history(
     )
     if before_id is not None:
         query = query.where(entries.c.id < before_id)
-    views = [
-        EntryView(
-            id=row.id,
-            kind=row.kind,
-            amount=row.amount,
-            delta=row.delta,
-            balance_after=row.balance_after,
-            available_after=row.balance_after - row.held_after,
-            debt_after=row.debt_after,
-            feature=row.feature,
-            reason=row.reason,
-            source=row.source,
-            source_ref=row.source_ref,
-            actor_user_id=row.actor_user_id,
-            idempotency_key=row.idempotency_key,
-            created_at=row.created_at,
-        )
-        for row in session.exec(query)
-    ]
+    views = [entry_view(row) for row in session.exec(query)]
     if not with_lots:
         return views
     moves = lot_moves(session, (view.id for view in views))
