@@ -5,22 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from credits_app import routes
+from credits_app.components.admin import admin_only
 from credits_app.components.layout import card, page_header, template
 from credits_app.state.admin import AdminGrantState
-from credits_app.state.auth import AuthState
-
-
-def forbidden() -> rx.Component:
-    """The 403 page."""
-    return rx.center(
-        card(
-            rx.heading("403 — Admins only", size="7", id="forbidden"),
-            rx.text("You are logged in, but this page is for administrators."),
-            rx.link(rx.button("Back to your dashboard"), href=routes.DASHBOARD),
-            max_width="480px",
-        ),
-        padding_top="3em",
-    )
 
 
 def _ledger_row(row) -> rx.Component:
@@ -182,4 +169,4 @@ def _admin_body() -> rx.Component:
 @template(routes.ADMIN_GRANT, "Admin: grant credits")
 def admin_grant_page() -> rx.Component:
     """The grant tool, or a 403 for non-admins."""
-    return rx.cond(AuthState.is_admin, _admin_body(), forbidden())
+    return admin_only(routes.ADMIN_GRANT, _admin_body())
