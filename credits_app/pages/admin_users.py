@@ -58,7 +58,14 @@ def muted(*children, **props) -> rx.Component:
 def external(text, href) -> rx.Component:
     """A link to the Stripe Dashboard (a new tab)."""
     return rx.link(
-        rx.code(text), rx.icon("external-link", size=12), href=href, is_external=True, size="1"
+        rx.code(text, word_break="break-all"),
+        rx.icon("external-link", size=12, flex_shrink="0"),
+        href=href,
+        is_external=True,
+        size="1",
+        display="inline-flex",
+        align_items="center",
+        gap="0.25em",
     )
 
 
@@ -304,7 +311,7 @@ def _ledger_row(row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.link(row["what"], href=row["href"], weight="medium"),
-            muted(row["reason"]),
+            muted(row["reason"], overflow_wrap="anywhere"),
         ),
         rx.table.cell(rx.text(row["delta"], color_scheme=color, weight="bold")),
         rx.table.cell(row["balance"]),
