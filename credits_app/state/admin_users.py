@@ -365,8 +365,8 @@ class AdminUsersState(rx.State):
 
     @rx.event
     async def load(self):
-        """On page load: the first page for the current search (all users at first)."""
-        self.page, self._cursors = 0, []
+        """On page load: the first page of everyone, newest first (the search box is empty)."""
+        self.query, self.page, self._cursors = "", 0, []
         return await self._read()
 
     @rx.event
