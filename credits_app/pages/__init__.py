@@ -2,7 +2,9 @@
 
 from credits_app.pages import (  # noqa: F401 (imported to register the pages)
     account,
+    admin_entry,
     admin_grant,
+    admin_users,
     auth,
     credits,
     credits_result,

@@ -12,7 +12,10 @@ from credits_app.state.admin import AdminGrantState
 
 def _ledger_row(row) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(row["what"]), rx.text(row["reason"], size="1", color_scheme="gray")),
+        rx.table.cell(
+            rx.link(row["what"], href=row["href"]),
+            rx.text(row["reason"], size="1", color_scheme="gray"),
+        ),
         rx.table.cell(row["delta"]),
         rx.table.cell(row["by"]),
         rx.table.cell(rx.text(row["at"], size="1", white_space="nowrap")),
@@ -112,7 +115,7 @@ def _user_panel() -> rx.Component:
     )
     return card(
         rx.hstack(
-            rx.heading(s.found_email, size="5", id="found-user"),
+            rx.link(rx.heading(s.found_email, size="5", id="found-user"), href=s.found_href),
             rx.spacer(),
             rx.badge(s.found_balance, " credits", size="2", id="found-balance"),
             width="100%",
@@ -166,7 +169,7 @@ def _admin_body() -> rx.Component:
     )
 
 
-@template(routes.ADMIN_GRANT, "Admin: grant credits")
+@template(routes.ADMIN_GRANT, "Admin: grant credits", on_load=[AdminGrantState.prefill])
 def admin_grant_page() -> rx.Component:
     """The grant tool, or a 403 for non-admins."""
     return admin_only(routes.ADMIN_GRANT, _admin_body())

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
+from credits_app import routes
 from credits_app.db import read_session, session_scope
 from credits_app.services.accounts import balance_of
 from credits_app.services.admin_grants import (
@@ -69,6 +70,7 @@ class AdminGrantState(rx.State):
 
     query: str = ""
     found_email: str = ""
+    found_href: str = ""
     found_balance: int = 0
     ledger: list[dict[str, str]] = []
     amount: str = ""
@@ -101,12 +103,25 @@ class AdminGrantState(rx.State):
             with read_session() as session:
                 user = find_user_by_email(session=session, email=self.query)
             self._found_id, self.found_email = user.id, user.email
+            self.found_href = routes.admin_user(user.id)
             self._grant_key = ""
             self._read_user()
         except CreditsError as exc:
             self._found_id, self.found_email, self.ledger = 0, "", []
+            self.found_href = ""
             return rx.toast.error(exc.message)
         return None
+
+    @rx.event
+    async def prefill(self):
+        """On page load: look up the user of `?email=` (the admin user page links here)."""
+        email = str(self.router.url.query_parameters.get("email", "") or "").strip()
+        if not email:
+            return None
+        answer = await self.find({"email": email})
+        if answer is not None or not self.found_email:
+            return answer
+        return rx.set_value("find-email", self.found_email)
 
     def _read_user(self) -> None:
         with read_session() as session:
@@ -119,6 +134,7 @@ class AdminGrantState(rx.State):
                 "delta": signed(e.delta),
                 "by": f"admin #{e.actor_user_id}" if e.actor_user_id else e.source,
                 "at": when(e.created_at),
+                "href": routes.admin_entry(e.id),
             }
             for e in rows
         ]
