@@ -34,6 +34,7 @@ def _row(row) -> rx.Component:
         loading=s.busy,
         id="reapply-" + row["id"],
         class_name="reapply",
+        white_space="nowrap",
     )
     return rx.table.row(
         rx.table.cell(rx.text(row["at"], size="1", white_space="nowrap")),

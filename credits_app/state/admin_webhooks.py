@@ -7,6 +7,7 @@ the page's own admin flag only decides what is drawn.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC
 
 import reflex as rx
 
@@ -21,7 +22,6 @@ from credits_app.services.billing.webhook_log import (
 )
 from credits_app.services.errors import CreditsError
 from credits_app.state.auth import AuthState, current_user_id, to_login, user_scoped
-from credits_app.state.format import when
 from credits_app.state.readable import readable
 
 PAGE_SIZE = 25
@@ -32,12 +32,17 @@ OUTCOME_WORDS = {
 }
 
 
+def _moment(row: DeliveryRow) -> str:
+    """To the second: deliveries of one event often arrive within the same minute."""
+    return row.received_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _row(row: DeliveryRow) -> dict[str, str]:
     since = f"since {row.processed_as}" if row.outcome == "failed" and row.processed_as else ""
     how = f"re-applied by admin #{row.reapplied_by}" if row.reapplied_by else ""
     return {
         "id": str(row.id),
-        "at": when(row.received_at),
+        "at": _moment(row),
         "type": row.type,
         "event_id": row.event_id,
         "object_id": row.object_id or "—",
