@@ -15,6 +15,7 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from credits_app.models import StripeEvent, WebhookDelivery
@@ -304,4 +305,31 @@ def test_only_admins_list_or_reapply_and_only_failed_deliveries(world):
     assert [(d.id, d.outcome) for d in _deliveries(world)] == before
     assert _grants(world, user_id)[0][:2] == ("grant", STARTER_CREDITS)
     assert world.balance(user_id).balance == STARTER_CREDITS
+    assert_check_ok(world.db_url)
+
+
+def test_a_log_that_cannot_be_written_changes_no_answer(world, caplog):
+    user_id = world.new_user()
+    with world.session() as session:  # the log table is gone: every log write fails
+        session.execute(text("ALTER TABLE webhook_delivery RENAME TO webhook_delivery_away"))
+        session.commit()
+    try:
+        session_id = world.buy(user_id, "price_sim_starter")
+        broken = _unpriced_checkout(world, user_id)
+        failed = world.post_event(broken)
+    finally:
+        with world.session() as session:
+            session.execute(text("ALTER TABLE webhook_delivery_away RENAME TO webhook_delivery"))
+            session.commit()
+
+    [completed] = world.events("checkout.session.completed")
+    [delivery] = world.sim.deliveries(completed["id"])
+    assert [a["status"] for a in delivery["attempts"]] == [200]
+    assert (failed.status_code, failed.json()["error"]["code"]) == (503, "unavailable")
+    assert world.balance(user_id).balance == STARTER_CREDITS
+    assert _grants(world, user_id) == [("grant", STARTER_CREDITS, session_id)]
+    assert _deliveries(world) == []
+    warnings = [r.getMessage() for r in caplog.records if "could not log" in r.getMessage()]
+    assert f"could not log webhook delivery of {completed['id']} (applied): " in "\n".join(warnings)
+    assert f"could not log webhook delivery of {broken['id']} (failed): " in "\n".join(warnings)
     assert_check_ok(world.db_url)
