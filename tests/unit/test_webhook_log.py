@@ -6,6 +6,8 @@ themselves (and re-applying) are exercised end to end in tests/billing/test_webh
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +30,7 @@ from credits_app.services.billing.webhook_log import (
     record_delivery,
 )
 from credits_app.services.errors import InvalidRequest, Unavailable
+from credits_app.services.holds import sweep_holds_forever
 from credits_app.settings import get_settings
 from credits_app.state.readable import readable
 from tests.support.cli import run_cli
@@ -277,3 +280,31 @@ def test_migration_0011_adds_the_log_and_keeps_processed_events(db_url):
         "id", "event_id", "type", "object_id", "api_version", "received_at", "outcome",
         "error", "duration_ms", "payload", "reapplied_by", "reapply_of",
     }  # fmt: skip
+
+
+def test_the_hold_sweeper_prunes_the_log_hourly_in_the_app(app_settings, session, monkeypatch):
+    from credits_app.credits_app import app
+
+    now = datetime.now(UTC)
+    _log(session, "evt_old", "invoice.paid", "in_1", "applied", now - timedelta(days=31))
+    recent = _log(session, "evt_new", "invoice.paid", "in_1", "applied", now - timedelta(days=29))
+    monkeypatch.setitem(webhook_log.retention._due, "at", 0.0)
+
+    async def sweep_briefly() -> None:
+        task = asyncio.create_task(
+            sweep_holds_forever(interval_seconds=0.05, housekeeping=webhook_log.prune_when_due)
+        )
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(sweep_briefly())
+
+    assert session.exec(select(WebhookDelivery.id)).all() == [recent]
+    sweepers = [
+        task.keywords
+        for task in app.get_lifespan_tasks()
+        if getattr(task, "func", None) is sweep_holds_forever
+    ]
+    assert sweepers == [{"housekeeping": webhook_log.prune_when_due}]
