@@ -208,6 +208,8 @@ def test_a_failed_delivery_is_reapplied_once_and_later_retries_are_duplicates(wo
     user_id, paid, where = _plan_paid_while_stripe_is_down(world, stripe_outage)
 
     [failed] = _deliveries(world, event_id=paid["id"])
+    [stripes_delivery] = world.sim.deliveries(paid["id"])
+    assert [a["status"] for a in stripes_delivery["attempts"]] == [503]  # as before the log
     assert (failed.outcome, failed.object_id) == ("failed", paid["data"]["object"]["id"])
     assert failed.error == (
         f"the payment provider at {where} (the simulator: is `make stripe-sim` running?) "

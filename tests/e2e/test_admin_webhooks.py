@@ -99,8 +99,15 @@ def test_an_admin_reapplies_a_failed_delivery_and_the_credits_arrive_once(visito
     page = visitor.new_page()
     page.goto("/admin/webhooks")
     login(page, admin.email, path="/admin/webhooks")
+    page.fill("#filter-type", "invoice paid")
+    page.click("#filter-submit")
+    expect(page.locator("#webhooks-error")).to_have_text(
+        "Type must be (part of) an event type, e.g. invoice.paid."
+    )
+    page.fill("#filter-type", "invoice.paid")
     page.fill("#filter-search", event_id)
     page.click("#filter-submit")
+    expect(page.locator("#webhooks-error")).to_have_count(0)
     row = page.locator(".delivery")
     expect(row).to_have_count(1)
     expect(row.locator(".outcome")).to_have_text("failed")
