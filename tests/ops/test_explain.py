@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from credits_app.models import CreditLot, LedgerEntry, StripeEvent, StripePurchase, User
+from credits_app.observability.provenance import NO_EVENTS
 from credits_app.services.admin_grants import admin_grant
 from credits_app.services.holds import capture, reserve
 from tests.billing.conftest import _api_server, _simulator, world  # noqa: F401 (fixtures)
@@ -120,6 +122,12 @@ def test_the_events_that_touched_a_purchase_are_listed(world):  # noqa: F811 (th
     )
     assert {e["id"] for e in data["events"]} == _stripe_events_about(world, {checkout, intent})
     assert f"  event:   {completed['id']} checkout.session.completed applied " in text
+    with world.session() as session:  # as events processed before migration 0011 are
+        session.execute(update(StripeEvent).values(object_id=None))
+        session.commit()
+    older = _explain(world.db_url, str(entry.id))
+    assert NO_EVENTS in older.splitlines()
+    assert "  event:   " not in older
 
 
 def test_the_events_that_touched_a_plans_invoice_are_listed(world):  # noqa: F811
