@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     # repairs.
     reconcile_every_minutes: int = Field(default=15, ge=0, le=10_080)
     reconcile_window_days: int = Field(default=3, ge=1, le=3660)
+    # The webhook log (/admin/webhooks) keeps deliveries this many days; the hold sweeper
+    # prunes older ones hourly, `prune-webhook-log` at once. `stripe_event` is never pruned.
+    webhook_log_retention_days: int = Field(default=30, ge=1, le=3660)
 
     # Operations (docs/operations.md#health-metrics-and-logs). LOG_FORMAT=json writes one
     # JSON object per log line, each with the request id of the API request it belongs to.

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "credits_app.cli.reconcile_commands",
     "credits_app.cli.run_commands",
     "credits_app.cli.explain_commands",
+    "credits_app.cli.webhook_commands",
 )
 
 

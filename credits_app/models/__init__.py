@@ -23,8 +23,10 @@ from credits_app.models.ledger import (
 )
 from credits_app.models.lots import CreditLot, LotAllocation, LotCategory, LotSource
 from credits_app.models.users import AuthSession, EmailToken, User
+from credits_app.models.webhooks import DELIVERY_OUTCOMES, WebhookDelivery
 
 __all__ = [
+    "DELIVERY_OUTCOMES",
     "AuthSession",
     "CreditAccount",
     "CreditHold",
@@ -48,5 +50,6 @@ __all__ = [
     "Subscription",
     "UsageEvent",
     "User",
+    "WebhookDelivery",
     "utcnow",
 ]

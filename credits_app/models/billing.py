@@ -109,7 +109,8 @@ class StripeEvent(SQLModel, table=True):
 
     `outcome` is `applied` when the event's effect was written (possibly none, e.g. a
     repeated notice), or `ignored` when it was about something the app did not sell;
-    `detail` says why in a few words.
+    `detail` says why in a few words. Rows are never pruned: they are the exactly-once keys
+    (the webhook log, `webhook_delivery`, is what gets pruned).
     """
 
     __tablename__ = "stripe_event"
@@ -123,6 +124,10 @@ class StripeEvent(SQLModel, table=True):
         default="applied", sa_column=Column(String(16), nullable=False, server_default="applied")
     )
     detail: str | None = Field(default=None, sa_column=Column(String(255)))
+    # The id of the event's `data.object` (a checkout session, invoice, payment intent, ...),
+    # so `explain` can list the events that touched an entry's objects. NULL on events
+    # processed before migration 0011.
+    object_id: str | None = Field(default=None, sa_column=Column(String(255), index=True))
 
 
 class StripePurchase(SQLModel, table=True):

@@ -45,8 +45,8 @@ DASHBOARD_PAGES = {
 }
 PURCHASE_SOURCES = {"stripe_checkout": "checkout session", "stripe_invoice": "invoice"}
 ADMIN_SOURCES = {"admin": "admin page", "admin_api": "admin API key", "cli": "command line"}
-# A stored event names the object it was about in one of these columns, if the table has one.
-EVENT_OBJECT_COLUMNS = ("object_id", "stripe_object_id", "data_object_id")
+# Events stored before migration 0011 do not name their object, so older entries find none.
+NO_EVENTS = "  events:  none found (events processed before migration 0011 name no object)"
 AI_RUN_SOURCE = "ai-run"
 
 
@@ -71,8 +71,9 @@ class Provenance:
             payment, subscription or invoice that one belongs to.
         stripe_mode: `test` or `live` (from STRIPE_SECRET_KEY's prefix), for the links.
         money: What the Stripe object was worth (a purchase, refund or dispute), if any.
-        events: The stored Stripe events about those objects, oldest first; None when the
-            event table does not record which object an event was about.
+        events: The stored Stripe events whose `data.object` is one of those objects,
+            oldest first (events processed before migration 0011 do not name their
+            object, so they are not found).
         granted_by: How an admin grant was made, and by whom (`{id, email}`) when known.
         hold: The hold (API reservation or AI run) the entry belongs to.
         lots_created: Lots this entry created.
@@ -87,7 +88,7 @@ class Provenance:
     stripe: list[StripeObject] = field(default_factory=list)
     stripe_mode: str = "test"
     money: dict[str, Any] | None = None
-    events: list[dict[str, Any]] | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
     granted_by: dict[str, Any] | None = None
     hold: dict[str, Any] | None = None
     lots_created: list[dict[str, Any]] = field(default_factory=list)
@@ -177,17 +178,14 @@ def _stripe_side(
     return [], None  # e.g. trial credits: granted once per user, about no one object
 
 
-def _events(session: Session, object_ids: list[str]) -> list[dict[str, Any]] | None:
-    """Stored events about these objects, if the event table records an event's object."""
-    table = StripeEvent.__table__
-    column = next((table.c[name] for name in EVENT_OBJECT_COLUMNS if name in table.c), None)
-    if column is None:
-        return None
+def _events(session: Session, object_ids: list[str]) -> list[dict[str, Any]]:
+    """Stored events whose `data.object` is one of these objects, oldest first."""
     if not object_ids:
         return []
+    table = StripeEvent.__table__
     query = (
         select(table.c.id, table.c.type, table.c.outcome, table.c.processed_at)
-        .where(column.in_(object_ids))
+        .where(table.c.object_id.in_(object_ids))
         .order_by(table.c.processed_at, table.c.id)
     )
     return [
@@ -371,9 +369,9 @@ def _render_stripe(found: Provenance) -> list[str]:
             f"  money:   {money['object']} of {money['amount']} in minor units, "
             f"{money['credits']} credits"
         )
-    if found.events is None and found.stripe:
-        lines.append("  events:  (this database does not record which object an event was about)")
-    for event in found.events or []:
+    if found.stripe and not found.events:
+        lines.append(NO_EVENTS)
+    for event in found.events:
         lines.append(
             f"  event:   {event['id']} {event['type']} {event['outcome']} "
             f"{_when(event['processed_at'])}"

@@ -5,6 +5,7 @@ from credits_app.pages import (  # noqa: F401 (imported to register the pages)
     admin_entry,
     admin_grant,
     admin_users,
+    admin_webhooks,
     auth,
     credits,
     credits_result,

@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import httpx
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from credits_app.models import CreditLot, LedgerEntry, StripeEvent, StripePurchase, User
+from credits_app.observability.provenance import NO_EVENTS
 from credits_app.services.admin_grants import admin_grant
 from credits_app.services.holds import capture, reserve
 from tests.billing.conftest import _api_server, _simulator, world  # noqa: F401 (fixtures)
@@ -19,7 +22,6 @@ from tests.support.cli import run_cli
 from tests.support.factories import make_user
 
 LIVE_KEY = "sk_live_ops0123456789abcdefghijklmn"
-NO_EVENT_LINK = "  events:  (this database does not record which object an event was about)"
 
 
 @pytest.fixture
@@ -42,8 +44,6 @@ def _explain(db_url: str, *args: str, env: dict[str, str] | None = None) -> str:
 def _event_lines(session: Session, object_ids: list[str]) -> list[str]:
     """What the command lists for these objects' events, by the table's own columns."""
     table = StripeEvent.__table__
-    if "object_id" not in table.c:
-        return [NO_EVENT_LINK]
     rows = session.execute(
         select(table.c.id, table.c.type, table.c.outcome, table.c.processed_at)
         .where(table.c.object_id.in_(object_ids))
@@ -87,6 +87,70 @@ def test_a_grant_from_a_stripe_purchase(world):  # noqa: F811 (the fixture)
 
     assert test_mode == expected("test", "https://dashboard.stripe.com/test")
     assert live_mode == expected("live", "https://dashboard.stripe.com")
+
+
+def _stripe_events_about(shop, object_ids: set[str]) -> set[str]:
+    """The ids of the events Stripe (the simulator) sent about these objects."""
+    listed = httpx.get(
+        f"{shop.sim.url}/v1/events",
+        params={"limit": 100},
+        headers={"Authorization": "Bearer sk_test_billing_tests"},
+    ).json()["data"]
+    return {e["id"] for e in listed if e["data"]["object"].get("id") in object_ids}
+
+
+def test_the_events_that_touched_a_purchase_are_listed(world):  # noqa: F811 (the fixture)
+    user = world.new_user()
+    checkout = world.buy(user, "price_sim_starter")
+    with world.session() as session:
+        entry = session.exec(select(LedgerEntry).where(LedgerEntry.user_id == user)).one()
+        intent = session.get(StripePurchase, checkout).payment_intent_id
+    [completed] = world.events("checkout.session.completed")
+    [succeeded] = world.events("payment_intent.succeeded")
+    world.sim.resend(completed["id"])  # a redelivery is the same event, listed once
+    world.sim.wait_for_deliveries()
+
+    data = json.loads(_explain(world.db_url, str(entry.id), "--json"))
+    text = _explain(world.db_url, str(entry.id))
+
+    listed = [(e["id"], e["type"], e["outcome"]) for e in data["events"]]
+    assert sorted(listed) == sorted(
+        [
+            (completed["id"], "checkout.session.completed", "applied"),
+            (succeeded["id"], "payment_intent.succeeded", "ignored"),
+        ]
+    )
+    assert {e["id"] for e in data["events"]} == _stripe_events_about(world, {checkout, intent})
+    assert f"  event:   {completed['id']} checkout.session.completed applied " in text
+    with world.session() as session:  # as events processed before migration 0011 are
+        session.execute(update(StripeEvent).values(object_id=None))
+        session.commit()
+    older = _explain(world.db_url, str(entry.id))
+    assert NO_EVENTS in older.splitlines()
+    assert "  event:   " not in older
+
+
+def test_the_events_that_touched_a_plans_invoice_are_listed(world):  # noqa: F811
+    user = world.new_user()
+    checkout = world.buy(user, "price_sim_monthly")
+    subscription = world.stripe.v1.checkout.sessions.retrieve(checkout).subscription
+    with world.session() as session:
+        entry = session.exec(select(LedgerEntry).where(LedgerEntry.user_id == user)).one()
+        purchase = session.get(StripePurchase, entry.source_ref)
+
+    data = json.loads(_explain(world.db_url, str(entry.id), "--json"))
+
+    objects = {purchase.id, purchase.payment_intent_id, subscription}
+    assert [o["id"] for o in data["stripe"]] == [
+        purchase.id,
+        purchase.payment_intent_id,
+        subscription,
+    ]
+    assert {e["id"] for e in data["events"]} == _stripe_events_about(world, objects)
+    types = sorted(e["type"] for e in data["events"])
+    assert "invoice.paid" in types
+    assert "customer.subscription.created" in types
+    assert ("invoice.paid", "applied") in {(e["type"], e["outcome"]) for e in data["events"]}
 
 
 def test_an_admin_grant(session, db_url):
@@ -144,7 +208,7 @@ def test_an_admin_grant(session, db_url):
         "stripe": [],
         "stripe_mode": "test",
         "money": None,
-        "events": data["events"],  # None, or [] once the event table names objects
+        "events": [],
         "granted_by": {"via": "admin page", "admin": {"id": admin.id, "email": admin.email}},
         "hold": None,
         "lots_created": [
@@ -162,7 +226,6 @@ def test_an_admin_grant(session, db_url):
         "lots_moved": [],
         "hold_lots": [],
     }
-    assert data["events"] in (None, [])
 
 
 def test_a_capture(session, db_url):

@@ -25,7 +25,13 @@ logger = logging.getLogger(__name__)
 ATTEMPTS = 3
 _versions_seen: set[str] = set()
 
-__all__ = ["InvalidWebhook", "WebhookOutcome", "process_event", "verify_event"]
+__all__ = [
+    "InvalidWebhook",
+    "WebhookOutcome",
+    "event_object_id",
+    "process_event",
+    "verify_event",
+]
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,12 @@ class WebhookOutcome:
     duplicate: bool
     handled: bool
     outcome: str = "applied"
+
+
+def event_object_id(event: dict[str, Any]) -> str | None:
+    """The id of the event's `data.object` (a checkout session, invoice, ...), if it has one."""
+    found = ((event.get("data") or {}).get("object") or {}).get("id")
+    return found[:255] if isinstance(found, str) and found else None
 
 
 def note_api_version(version: Any) -> None:
@@ -117,6 +129,7 @@ def _apply(
         type=event["type"],
         stripe_created=event["created"],
         api_version=str(event.get("api_version") or "")[:32] or None,
+        object_id=event_object_id(event),
     )
     session.add(row)
     session.flush()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select, union
@@ -112,11 +113,18 @@ def expire_due(*, session: Session, now: datetime | None = None) -> tuple[int, i
     return _sweep(session, now, union(_due_holds(now), _due_lots(now)).subquery().select())
 
 
-async def sweep_holds_forever(interval_seconds: float = 30.0) -> None:
+async def sweep_holds_forever(
+    interval_seconds: float = 30.0, housekeeping: Callable[[], object] | None = None
+) -> None:
     """Run `expire_due` every `interval_seconds` until cancelled (a lifespan task).
 
     Lazy expiry on each read and write keeps balances right without it; the sweep writes
     the expiries of users who never come back, so their tabs and the ledger show them.
+
+    Args:
+        interval_seconds: The pause between two sweeps.
+        housekeeping: Run after each sweep, in a thread, its failures logged apart (the app
+            passes the webhook log's pruning, which decides itself when it is due).
     """
 
     def sweep_once() -> tuple[int, int]:
@@ -130,4 +138,9 @@ async def sweep_holds_forever(interval_seconds: float = 30.0) -> None:
                 logger.info("expired %d hold(s) and %d lot(s)", held, lapsed)
         except Exception:
             logger.exception("expiry sweep failed; retrying in %s s", interval_seconds)
+        if housekeeping is not None:
+            try:
+                await asyncio.to_thread(housekeeping)
+            except Exception:
+                logger.exception("housekeeping after the sweep failed; retrying later")
         await asyncio.sleep(interval_seconds)

@@ -42,7 +42,7 @@ from credits_app.services.billing.stripe_client import (
     stripe_errors,
 )
 from credits_app.services.billing.stripe_shapes import object_id
-from credits_app.services.billing.webhook import process_event
+from credits_app.services.billing.webhook import event_object_id, process_event
 from credits_app.services.errors import CreditsError, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -262,6 +262,7 @@ def _apply_once(event: dict[str, Any], facts: Any, apply: Callable[[EventContext
                     type=event["type"],
                     stripe_created=event["created"],
                     api_version=STRIPE_API_VERSION[:32],
+                    object_id=event_object_id(event),
                 )
                 session.add(row)
                 session.flush()
