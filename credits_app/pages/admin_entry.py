@@ -46,13 +46,12 @@ def _event_row(row) -> rx.Component:
 def _stripe() -> rx.Component:
     s = AdminEntryState
     events = rx.cond(
-        s.events_known,
-        rx.cond(
-            s.events.length() > 0,
-            table(["Event", "Type", "Outcome", "Processed"], s.events, _event_row),
-            muted("No stored events about these objects."),
+        s.events.length() > 0,
+        table(["Event", "Type", "Outcome", "Processed"], s.events, _event_row),
+        muted(
+            "No stored events about these objects (events processed before migration 0011 "
+            "did not record their object)."
         ),
-        muted("This database does not record which object an event was about."),
     )
     return card(
         rx.heading("Stripe", size="4"),

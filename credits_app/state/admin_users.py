@@ -268,7 +268,6 @@ def trace_view(found: Provenance) -> dict[str, Any]:
         ],
         "stripe_mode": found.stripe_mode,
         "money": _money_text(found.money),
-        "events_known": found.events is not None,
         "events": [
             {
                 "id": ev["id"],
@@ -276,7 +275,7 @@ def trace_view(found: Provenance) -> dict[str, Any]:
                 "outcome": ev["outcome"],
                 "at": when(ev["processed_at"]),
             }
-            for ev in found.events or []
+            for ev in found.events
         ],
         "granted_via": granted["via"] if granted else "",
         "granted_email": admin.get("email") or "",
@@ -515,7 +514,6 @@ class AdminEntryState(rx.State):
     stripe: list[dict[str, str]] = []
     stripe_mode: str = ""
     money: str = ""
-    events_known: bool = False
     events: list[dict[str, str]] = []
     granted_via: str = ""
     granted_email: str = ""

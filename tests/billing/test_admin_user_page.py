@@ -165,6 +165,13 @@ def test_a_purchase_entry_traces_to_its_checkout_payment_and_lot(world):
         {"id": str(lot.id), "text": "100 paid (purchase), 50 left, expires never"}
     ]
     assert purchase["granted_via"] == ""
+    # The events the simulator sent about the checkout session and its payment, each once.
+    about = {pack, intent}
+    listed = world.stripe.v1.events.list({"limit": 100})
+    sent = sorted((e.id, e.type) for e in listed.data if e.data.object["id"] in about)
+    assert sorted((e["id"], e["type"]) for e in purchase["events"]) == sent
+    assert {e["outcome"] for e in purchase["events"]} <= {"applied", "ignored"}
+    assert "checkout.session.completed" in {t for _, t in sent}
     assert refunded["label"] == "Refund"
     assert refunded["stripe"] == [
         {"id": refund, "kind": "refund", "url": f"{TEST_DASHBOARD}/refunds/{refund}"},

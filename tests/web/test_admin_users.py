@@ -349,7 +349,6 @@ def test_an_admin_grant_traces_to_the_admin_and_reason_and_its_lot(session, app_
         "stripe": [],
         "stripe_mode": "test",
         "money": "",
-        "events_known": view["events_known"],  # once the event table names its objects
         "events": [],
         "granted_via": "admin page",
         "granted_email": "root@ops.example",
