@@ -173,8 +173,7 @@ def _drift_row(row) -> rx.Component:
             ),
         ),
         class_name="drift-row",
-        data_kind=row["kind"],
-        data_object=row["object"],
+        custom_attrs={"data-kind": row["kind"], "data-object": row["object"]},
     )
 
 
