@@ -19,8 +19,10 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from credits_app.db import engine_for, read_session, session_scope
-from credits_app.models import LedgerEntry
+from credits_app.models import LedgerEntry, ReconcileDecision
+from credits_app.services.sessions import start_session
 from credits_app.services.tokens import generate_access_token
+from credits_app.state.admin_reconcile import AdminReconcileState
 from credits_app.stripe_sim.control import SimControl
 from tests.billing.support import sign
 from tests.e2e.conftest import screenshot
@@ -200,3 +202,103 @@ def test_a_non_admin_sees_403_on_the_reconcile_page(visitor, live_app):
     login(page, user.email, path="/admin/reconcile")
     expect(page.locator("#forbidden")).to_be_visible()
     expect(page.locator("#reconcile-run")).to_have_count(0)
+
+
+# --- the state over its websocket, as a tampering client would send events ----------------
+
+
+def _tab(live_app, user_id: int):
+    """A socket on /admin/reconcile, signed in as the user, after the page's on_load."""
+    from reflex.state import State
+
+    from credits_app.state.auth import AuthState
+    from tests.support.reflex_socket import STATE_SUFFIX, ReflexSocket
+
+    with session_scope(engine_for(live_app.database_url)) as session:
+        token = start_session(session=session, user_id=user_id, user_agent="socket test")
+    tab = ReflexSocket(live_app.api_url, path="/admin/reconcile")
+    storage = {f"{AuthState.get_full_name()}.session_token{STATE_SUFFIX}": token}
+    done = (AuthState.get_full_name(), "auth_checked", True)
+    tab._emit(f"{State.get_full_name()}.hydrate_and_load", {"vars": storage}, done, 30)
+    return tab
+
+
+def _session_lists(live_app) -> int:
+    """How many times the checkout sessions were listed (once per reconcile run)."""
+    sim = SimControl(live_app.sim_url)
+    try:
+        found = sim.requests("/v1/checkout/sessions")
+    finally:
+        sim.close()
+    return sum(
+        1
+        for r in found
+        if r["method"] == "GET"
+        and r["path"] == "/v1/checkout/sessions"
+        and "payment_intent" not in r["params"]
+    )
+
+
+def _decisions(live_app) -> int:
+    with read_session(engine_for(live_app.database_url)) as session:
+        return len(session.exec(select(ReconcileDecision)).all())
+
+
+def test_the_state_refuses_a_non_admin_before_it_talks_to_stripe(live_app):
+    plain = _make(live_app, prefix="socket-plain")
+    buyer = _make(live_app, prefix="socket-buyer")
+    session_id = _buy_without_delivery(live_app, buyer.id)
+    lists, decided = _session_lists(live_app), _decisions(live_app)
+    tab = _tab(live_app, plain.id)
+    try:
+        for handler, payload in (
+            (AdminReconcileState.run, {}),
+            (AdminReconcileState.repair_all, {}),
+            (AdminReconcileState.repair, {"key": f"paid_not_granted|{session_id}"}),
+            (
+                AdminReconcileState.decide,
+                {"form": {"key": f"paid_not_granted|{session_id}", "reason": "x"}},
+            ),
+        ):
+            tab.send(handler, **payload)
+        assert tab.var(AdminReconcileState, "ran") is False
+        assert tab.var(AdminReconcileState, "running") is False
+        assert tab.var(AdminReconcileState, "items") == []
+        assert tab.var(AdminReconcileState, "error") == ""
+    finally:
+        tab.close()
+    assert (_session_lists(live_app), _decisions(live_app)) == (lists, decided)
+    with read_session(engine_for(live_app.database_url)) as session:
+        entries = session.exec(select(LedgerEntry).where(LedgerEntry.user_id == buyer.id)).all()
+    assert entries == []
+
+    # An admin's tab repairs it (so the package's later tests start clean).
+    admin = _make(live_app, prefix="socket-admin", is_admin=True)
+    tab = _tab(live_app, admin.id)
+    try:
+        tab.send(AdminReconcileState.run, until=("ran", True))
+        key = f"paid_not_granted|{session_id}"
+        # (Drift an earlier test decided about is listed too, as decided.)
+        rows = tab.var(AdminReconcileState, "items")
+        assert [r["key"] for r in rows if r["status"] == "open"] == [key]
+        tab.send(AdminReconcileState.repair, until=("repaired_count", 1), key=key)
+        assert tab.var(AdminReconcileState, "open_count") == 0
+    finally:
+        tab.close()
+
+
+def test_a_second_run_click_while_one_runs_does_nothing(live_app):
+    from tests.support.reflex_socket import NAMESPACE
+
+    admin = _make(live_app, prefix="double", is_admin=True)
+    before = _session_lists(live_app)
+    tab = _tab(live_app, admin.id)
+    try:
+        name = f"{AdminReconcileState.get_full_name()}.run"
+        first = {"name": name, "payload": {}, "router_data": tab._router_data()}
+        tab._client.emit("event", first, namespace=NAMESPACE)  # no waiting: a double click
+        tab.send(AdminReconcileState.run, until=("ran", True))
+        assert tab.var(AdminReconcileState, "running") is False
+    finally:
+        tab.close()
+    assert _session_lists(live_app) == before + 1
