@@ -10,6 +10,8 @@ on SQLite and PostgreSQL, and ends with the ledger's invariant check.
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -104,6 +106,10 @@ def test_a_run_finds_the_dropped_delivery_and_its_repair_is_resolved_on_recheck(
     assert report.checked["checkoutSessions"] == 2
     assert [x.key for x in report.open] == [drift.key]
     assert choices(drift) == ()  # repairable: it is repaired, not decided
+    with pytest.raises(InvalidRequest) as refused:
+        decide_as_admin(admin_user_id=admin, drift=drift, decision="accept", reason="later")
+    assert refused.value.reason == "this drift can be repaired: repair it instead"
+    assert _decisions(world) == 0
     # What the page's table shows for it.
     row = drift_row(drift, "open", None, "test")
     assert row == {
@@ -188,9 +194,7 @@ def test_accepting_needs_a_reason_is_recorded_once_and_closes_the_drift_everywhe
         )
     with pytest.raises(InvalidRequest) as refused:
         decide_as_admin(admin_user_id=admin, drift=drift, decision="forgive", reason="x")
-    assert refused.value.reason == (
-        "cannot forgive a granted_without_payment drift; use accept or clawback"
-    )
+    assert refused.value.reason == "must be accept or clawback for this drift"
     assert _decisions(world) == 0
 
     first = decide_as_admin(
@@ -231,6 +235,14 @@ def test_accepting_needs_a_reason_is_recorded_once_and_closes_the_drift_everywhe
         "admin": {"id": admin, "email": first.admin_email},
         "at": first.at.isoformat(),
     }
+    assert cli_main(["reconcile"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[1:] == [
+        f"granted_without_payment  {forged}  (user {user_id}, accept by {first.admin_email})",
+        f"{'':24} granted 100 credits, but at Stripe it is open, not paid",
+        f"{'':24} decided {first.at.isoformat(timespec='seconds')}: Goodwill credits given "
+        "by support outside the app",
+    ]
     # The schedule's gauge no longer counts it.
     scheduled_check(confirm_after=0)
     assert 'credits_reconcile_drift{kind="granted_without_payment"} 0.0' in (
@@ -264,6 +276,29 @@ def test_a_clawback_takes_exactly_the_excess_back_once(world):
     assert [e.id for e in world.entries(user_id)][-1] == decided.entry_id
     assert len([m for m in moves if m[0] == "clawback"]) == 1
     assert reconcile(since=_since()).ok is True
+    _assert_ledger_ok(world)
+
+
+@BOTH
+def test_two_admins_deciding_at_once_make_one_decision_and_one_clawback(world):
+    first, second, user_id = _admin(world), _admin(world), world.new_user()
+    _doubled_purchase(world, user_id)
+    [drift] = run_as_admin(admin_user_id=first, since=_since()).drift
+    start = threading.Barrier(2)
+
+    def decide(admin: int, reason: str):
+        start.wait()
+        return decide_as_admin(admin_user_id=admin, drift=drift, decision="clawback", reason=reason)
+
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(decide, first, "one"), pool.submit(decide, second, "two")]
+        answers = [f.result(timeout=60) for f in futures]
+    assert answers[0] == answers[1]
+    assert answers[0].reason in ("one", "two")  # whichever committed first; the other sees it
+    assert _decisions(world) == 1
+    assert world.balance(user_id).balance == 100
+    clawbacks = [e for e in world.entries(user_id) if e.kind == "clawback"]
+    assert [(e.source, e.amount) for e in clawbacks] == [("reconcile", 100)]
     _assert_ledger_ok(world)
 
 

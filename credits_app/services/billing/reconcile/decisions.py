@@ -163,13 +163,10 @@ def decide(
     if existing is not None:
         return existing
     allowed = choices(drift)
+    if not allowed:
+        raise InvalidRequest("decision", "this drift can be repaired: repair it instead")
     if decision not in allowed:
-        why = (
-            "it can be repaired: repair it instead"
-            if not allowed
-            else "use " + " or ".join(allowed)
-        )
-        raise InvalidRequest("decision", f"cannot {decision} a {drift.kind.value} drift; {why}")
+        raise InvalidRequest("decision", f"must be {' or '.join(allowed)} for this drift")
     row = ReconcileDecision(
         kind=drift.kind.value,
         object_id=drift.object,
