@@ -313,6 +313,7 @@ class AdminReconcileState(rx.State):
                 drift=drift,
                 decision=str(form.get("decision", "")),
                 reason=form.get("reason", ""),
+                since=self._since,
             )
         except CreditsError as exc:
             self.error = readable(exc)

@@ -329,6 +329,22 @@ def test_a_decision_outlives_its_drift_and_nothing_is_open(world):
 
 
 @BOTH
+def test_a_clawback_from_a_run_whose_drift_went_away_is_refused(world):
+    admin, user_id = _admin(world), world.new_user()
+    forged = _forged_unpaid_session(world, user_id)
+    [drift] = run_as_admin(admin_user_id=admin, since=_since()).drift
+    world.sim.pay(forged, "4242424242424242")  # paid after all, while the page was open
+    world.sim.wait_for_deliveries()
+
+    with pytest.raises(InvalidRequest) as refused:
+        decide_as_admin(admin_user_id=admin, drift=drift, decision="clawback", reason="Never paid")
+    assert refused.value.reason == f"{forged} no longer drifts as it did: run again first"
+    assert _decisions(world) == 0
+    assert world.balance(user_id).balance == 100
+    _assert_ledger_ok(world)
+
+
+@BOTH
 def test_non_admins_are_refused_and_nothing_changes(world):
     user_id = world.new_user()
     _pause(world)

@@ -276,7 +276,17 @@ def test_the_state_refuses_a_non_admin_before_it_talks_to_stripe(live_app):
     admin = _make(live_app, prefix="socket-admin", is_admin=True)
     tab = _tab(live_app, admin.id)
     try:
+        for bad in ("0", "3661", "three", "-1"):
+            tab.send(AdminReconcileState.set_days, value=bad)
+            tab.send(AdminReconcileState.run)
+            assert tab.var(AdminReconcileState, "error") == (
+                "Window: must be a whole number of days from 1 to 3660"
+            )
+            assert tab.var(AdminReconcileState, "ran") is False
+        assert _session_lists(live_app) == lists
+        tab.send(AdminReconcileState.set_days, value="3")
         tab.send(AdminReconcileState.run, until=("ran", True))
+        assert tab.var(AdminReconcileState, "error") == ""
         key = f"paid_not_granted|{session_id}"
         # (Drift an earlier test decided about is listed too, as decided.)
         rows = tab.var(AdminReconcileState, "items")

@@ -9,11 +9,13 @@ path.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from credits_app.db import read_session, session_scope
+from credits_app.models import utcnow
 from credits_app.services.billing.reconcile import ReconcileReport, reconcile
 from credits_app.services.billing.reconcile.decisions import (
+    CLAWBACK,
     Decision,
     decide,
     require_reconcile_admin,
@@ -22,6 +24,7 @@ from credits_app.services.billing.reconcile.detect import find_drift_for
 from credits_app.services.billing.reconcile.drift import Drift
 from credits_app.services.billing.reconcile.repair import RepairResult, repair_all
 from credits_app.services.errors import InvalidRequest
+from credits_app.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -80,13 +83,34 @@ def repair_all_as_admin(*, admin_user_id: int, since: datetime) -> ReconcileRepo
     return reconcile(since=since, repair=True)
 
 
-def decide_as_admin(*, admin_user_id: int, drift: Drift, decision: str, reason: object) -> Decision:
+def decide_as_admin(
+    *,
+    admin_user_id: int,
+    drift: Drift,
+    decision: str,
+    reason: object,
+    since: datetime | None = None,
+) -> Decision:
     """Record an admin's decision about a drift (see `decisions.decide`).
+
+    A clawback acts on a run that may be minutes old: its object is compared again first
+    (over the window from `since`), and the clawback goes ahead only when the same drift
+    with the same excess is still there.
 
     Raises:
         Forbidden: When the acting user is not an admin.
-        InvalidRequest: Without a reason, or for a decision the drift does not allow.
+        InvalidRequest: Without a reason, for a decision the drift does not allow, or for a
+            clawback whose drift changed or went away since the run.
+        Unavailable: When Stripe cannot be reached (for a clawback's check).
     """
+    _check_admin(admin_user_id)
+    if decision == CLAWBACK:
+        since = since or utcnow() - timedelta(days=get_settings().reconcile_window_days)
+        now = [x for x in find_drift_for([drift.object], since) if x.key == drift.key]
+        if not now or now[0].excess != drift.excess:
+            raise InvalidRequest(
+                "decision", f"{drift.object} no longer drifts as it did: run again first"
+            )
     with session_scope() as session:
         return decide(
             session=session,
