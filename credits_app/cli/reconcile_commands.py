@@ -28,7 +28,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         description=(
             "List what Stripe has for the window (checkout sessions, invoices, payments, "
             "refunds, disputes) and report every way the ledger disagrees (docs/reconcile.md). "
-            "Exit 0 when nothing drifts, 1 when something does."
+            "Exit 0 when nothing drifts (or only what an admin accepted on /admin/reconcile), "
+            "1 when something does."
         ),
     )
     command.add_argument(
@@ -63,14 +64,19 @@ def _text(report: ReconcileReport) -> str:
     for item in report.drift:
         who = f"user {item.user_id}" if item.user_id is not None else "no user"
         fix = "repairable" if item.repairable else "needs an admin"
+        decided = report.decisions.get(item.key)
+        if decided is not None:
+            fix = f"{decided.decision} by {decided.admin_email or decided.admin_id}"
         lines.append(f"{item.kind:24} {item.object}  ({who}, {fix})")
         lines.append(f"{'':24} {item.detail}")
+        if decided is not None:
+            when = decided.at.isoformat(timespec="seconds")
+            lines.append(f"{'':24} decided {when}: {decided.reason}")
         result = report.repairs.get(item.key)
         if result is not None:
             how = f"{result.outcome} via {result.event_id}" if result.event_id else result.outcome
             lines.append(f"{'':24} repair: {how}{f' ({result.error})' if result.error else ''}")
     if report.remaining is not None:
-        lines.append(
-            f"{len(report.remaining)} drift(s) remain" if report.remaining else "all repaired"
-        )
+        left = len(report.open)
+        lines.append(f"{left} open drift(s) remain" if left else "nothing open remains")
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from credits_app.models.ledger import (
     UsageEvent,
 )
 from credits_app.models.lots import CreditLot, LotAllocation, LotCategory, LotSource
+from credits_app.models.reconcile import ReconcileDecision
 from credits_app.models.users import AuthSession, EmailToken, User
 from credits_app.models.webhooks import DELIVERY_OUTCOMES, WebhookDelivery
 
@@ -41,6 +42,7 @@ __all__ = [
     "LotSource",
     "Price",
     "Product",
+    "ReconcileDecision",
     "StripeDispute",
     "StripeEvent",
     "StripePayment",

@@ -4,6 +4,7 @@ from credits_app.pages import (  # noqa: F401 (imported to register the pages)
     account,
     admin_entry,
     admin_grant,
+    admin_reconcile,
     admin_users,
     admin_webhooks,
     auth,

@@ -81,6 +81,8 @@ def describe(entry: EntryView) -> str:
     if entry.kind == "expire":
         return _expiry(entry)
     if entry.kind == "clawback":
+        if entry.source == "reconcile":
+            return "Correction"
         return "Dispute reversal" if "dispute" in entry.source else "Refund"
     label = _KIND_LABELS.get(entry.kind, entry.kind.replace("_", " ").capitalize())
     if entry.feature and entry.kind in {"spend", "hold", "capture", "release"}:

@@ -74,3 +74,15 @@ def test_live_bench_sees_balance_updates():
     services.chromium_path()
     out = _run("live.py", "--setups", "sqlite-1", "--spends", "3")
     assert out["results"][0]["spends"] == 3
+
+
+def test_reconcile_bench_finds_exactly_the_dropped_deliveries():
+    out = _run("reconcile.py", "--objects", "120", "--dropped", "3")
+    [row] = out["results"]
+    assert (row["drift_found"], row["db"]) == (3, "sqlite")
+    # 51 purchases: 41 packs (5 refunded, 3 disputed) and 10 plans with their invoices.
+    assert row["objects"] == 120
+    listed = ("checkoutSessions", "invoices", "paymentIntents", "refunds", "disputes")
+    assert [row["checked"][k] for k in listed] == [51, 10, 51, 5, 3]
+    # 120 objects fit in one page of each of the five lists.
+    assert row["pages"] == 5

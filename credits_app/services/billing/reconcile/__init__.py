@@ -2,8 +2,9 @@
 
 `reconcile(since=...)` lists what Stripe has for the window (checkout sessions, invoices,
 payments, refunds, disputes) and reports every drift; with `repair=True` it replays what
-can be replayed through the webhook's exactly-once path and checks again. See
-docs/reconcile.md.
+can be replayed through the webhook's exactly-once path and checks again. Drift an admin
+decided about (`decisions.py`) is still reported, with its decision, but is no longer open.
+See docs/reconcile.md.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from credits_app.db import get_engine, per_statement_session
 from credits_app.models import utcnow
+from credits_app.services.billing.reconcile.decisions import Decision, decisions_for
 from credits_app.services.billing.reconcile.detect import find_drift
 from credits_app.services.billing.reconcile.drift import Drift, DriftKind
 from credits_app.services.billing.reconcile.repair import RepairResult, repair_all
 from credits_app.settings import get_settings
 
 __all__ = [
+    "Decision",
     "Drift",
     "DriftKind",
     "ReconcileReport",
@@ -59,6 +63,7 @@ class ReconcileReport:
         checked: How many objects and rows were compared, by kind.
         repairs: The repair of each drift that was repaired, by (kind, object).
         remaining: With repair: the drift a last check still finds; None without repair.
+        decisions: Admins' decisions about drift found here, by (kind, object).
     """
 
     since: datetime
@@ -66,11 +71,18 @@ class ReconcileReport:
     checked: dict[str, int]
     repairs: dict[tuple[str, str], RepairResult] = field(default_factory=dict)
     remaining: list[Drift] | None = None
+    decisions: dict[tuple[str, str], Decision] = field(default_factory=dict)
+
+    @property
+    def open(self) -> list[Drift]:
+        """The drift still there (after the repairs, when repairing) that no admin decided."""
+        current = self.drift if self.remaining is None else self.remaining
+        return [x for x in current if x.key not in self.decisions]
 
     @property
     def ok(self) -> bool:
-        """True when nothing drifts (after the repairs, when repairing)."""
-        return not (self.drift if self.remaining is None else self.remaining)
+        """True when nothing drifts, or only what admins decided about (e.g. accepted)."""
+        return not self.open
 
     def as_json(self) -> dict[str, Any]:
         """The report as `reconcile --json` prints it."""
@@ -79,6 +91,8 @@ class ReconcileReport:
             shown = item.as_json()
             if item.key in self.repairs:
                 shown["repair"] = self.repairs[item.key].as_json()
+            if item.key in self.decisions:
+                shown["decision"] = self.decisions[item.key].as_json()
             drift.append(shown)
         data: dict[str, Any] = {
             "since": self.since.isoformat(),
@@ -103,7 +117,7 @@ def reconcile(*, since: datetime | None = None, repair: bool = False) -> Reconci
     findings = find_drift(since)
     report = ReconcileReport(since, list(findings.drift), findings.checked)
     if not repair:
-        return report
+        return with_decisions(report)
     current = findings.drift
     for _ in range(REPAIR_ROUNDS):
         todo = [x for x in current if x.repairable and x.key not in report.repairs]
@@ -117,4 +131,13 @@ def reconcile(*, since: datetime | None = None, repair: bool = False) -> Reconci
         report.drift += [x for x in current if x.key not in known]
     report.checked = findings.checked
     report.remaining = list(current)
+    return with_decisions(report)
+
+
+def with_decisions(report: ReconcileReport) -> ReconcileReport:
+    """Attach the admins' decisions about the report's drift (read statement by statement)."""
+    if not report.drift:
+        return report
+    with per_statement_session(get_engine()) as db:
+        report.decisions = decisions_for(db, (x.key for x in report.drift))
     return report

@@ -42,6 +42,7 @@ def check_refund(records: Records, refund: Obj) -> Iterator[Drift]:
             payment.user_id,
             f"gave back {returned.amount} credits as if refund {rid} had failed, but at Stripe "
             f"it is {status}",
+            excess=returned.amount,
         )
     elif status in d.COUNTED_REFUND and row is None:
         yield Drift(
@@ -113,4 +114,5 @@ def check_dispute(db: Session, records: Records, dispute: Obj) -> Iterator[Drift
             payment.user_id,
             f"gave back {restored.amount} credits as if the dispute were won, but at Stripe it "
             f"is {status}",
+            excess=restored.amount,
         )

@@ -62,6 +62,23 @@ def find_drift(since: datetime) -> Findings:
     return Findings(found, checked)
 
 
+def find_drift_for(object_ids: Iterable[str], since: datetime) -> list[Drift]:
+    """Compare these Stripe objects again, fetched one by one, with the same rules.
+
+    What the admin page runs after repairing one drift, to show whether it is resolved.
+
+    Raises:
+        Unavailable: When Stripe cannot be reached.
+    """
+    ids = set(object_ids)
+    snapshot = Snapshot(int(since.timestamp()))
+    with per_statement_session(get_engine()) as db:
+        fetch_missing(snapshot, ids)
+        records = _load(db, snapshot)
+        found = _apply_rules(db, snapshot, records)
+    return [x for x in found if x.object in ids]
+
+
 def _load(db: Session, snapshot: Snapshot) -> Records:
     intents = set(snapshot.intents)
     for claim in (*snapshot.refunds.values(), *snapshot.disputes.values()):

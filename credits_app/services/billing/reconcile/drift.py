@@ -25,6 +25,30 @@ class DriftKind(StrEnum):
     PERIOD_NOT_GRANTED = "period_not_granted"
     DUPLICATE_GRANT = "duplicate_grant"
 
+    @property
+    def explanation(self) -> str:
+        """One line for people: what this kind of drift means (the page shows it)."""
+        return EXPLANATIONS[self]
+
+
+# What each kind means, in one line: the admin page shows these, docs/reconcile.md's table
+# says the same at more length.
+EXPLANATIONS = {
+    DriftKind.PAID_NOT_GRANTED: "Stripe shows it paid, but it never became credits (or its "
+    "grant is missing from the ledger).",
+    DriftKind.PERIOD_NOT_GRANTED: "A paid period of a plan never became credits.",
+    DriftKind.REFUND_NOT_CLAWED_BACK: "A refund of a payment that bought credits has not "
+    "taken its share of the credits back.",
+    DriftKind.DISPUTE_NOT_CLAWED_BACK: "A dispute whose funds left the account has not taken "
+    "the disputed share of the credits back.",
+    DriftKind.WON_NOT_RESTORED: "A won dispute's clawed-back credits were never given back.",
+    DriftKind.GRANTED_WITHOUT_PAYMENT: "Credits were granted for something Stripe does not "
+    "show as paid (or given back for a refund or dispute that still stands).",
+    DriftKind.AMOUNT_MISMATCH: "The money or credits we recorded differ from what Stripe's "
+    "money buys.",
+    DriftKind.DUPLICATE_GRANT: "One Stripe object or payment was credited more than once.",
+}
+
 
 @dataclass(frozen=True)
 class Replay:
@@ -104,6 +128,9 @@ class Drift:
         replay: How to repair it; None when it waits for an admin's decision.
         created: When Stripe created the object (unix seconds): repairs go oldest first,
             as the webhooks would have.
+        excess: Credits granted beyond what the money pays for, when that is clear (an
+            admin may claw exactly these back); 0 when nothing was over-granted or the
+            excess cannot be told from the records.
     """
 
     kind: DriftKind
@@ -112,6 +139,7 @@ class Drift:
     detail: str
     replay: Replay | None = field(default=None, compare=False)
     created: int = field(default=0, compare=False)
+    excess: int = field(default=0, compare=False)
 
     @property
     def repairable(self) -> bool:

@@ -29,6 +29,8 @@ def check_duplicates(records: Records) -> Iterator[Drift]:
                 ref,
                 found[0][2],
                 f"granted {len(found)} times ({parts}); it may grant once",
+                # Keep the largest grant, take the others back (when all went to one user).
+                excess=_beyond_largest(found),
             )
     by_intent: dict[str, list[str]] = defaultdict(list)
     for purchase in records.purchases.values():
@@ -53,3 +55,11 @@ def check_duplicates(records: Records) -> Iterator[Drift]:
                 purchase.user_id if purchase else None,
                 f"funded {count} lots of purchased credits; it may fund one",
             )
+
+
+def _beyond_largest(found: list[tuple[str, int, int | None]]) -> int:
+    """The credits of every grant but the largest, when they all went to one user; else 0."""
+    if len({user for _, _, user in found}) != 1:
+        return 0
+    amounts = [amount for _, amount, _ in found]
+    return sum(amounts) - max(amounts)

@@ -8,7 +8,7 @@ of each line's price).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +63,7 @@ def check_session(db: Session, records: Records, session: Obj) -> Iterator[Drift
         billed=int(session.get("amount_subtotal") or 0),
         collected=int(session.get("amount_total") or 0),
         currency=session.get("currency"),
+        buys=lambda: _credits_of(claim_session, db, session),
     )
 
 
@@ -84,6 +85,7 @@ def check_invoice(db: Session, records: Records, invoice: Obj) -> Iterator[Drift
         billed=sum(int(line.get("amount") or 0) for line in all_invoice_lines(invoice)),
         collected=int(invoice.get("amount_paid") or 0),
         currency=invoice.get("currency"),
+        buys=lambda: _credits_of(claim_invoice, db, invoice),
     )
 
 
@@ -98,11 +100,27 @@ def check_missing(records: Records, object_id: str) -> Iterator[Drift]:
 
 
 def compare_purchase(
-    records: Records, purchase: StripePurchase, billed: int, collected: int, currency: Any
+    records: Records,
+    purchase: StripePurchase,
+    billed: int,
+    collected: int,
+    currency: Any,
+    buys: Callable[[], int | None] | None = None,
 ) -> Iterator[Drift]:
-    """A recorded purchase against Stripe's amounts, and its entries against its lines."""
+    """A recorded purchase against Stripe's amounts, and its entries against its lines.
+
+    `buys` says what Stripe's money buys (None when it cannot tell), so that a purchase
+    recorded for more than was paid names its excess.
+    """
     pid, user = purchase.id, purchase.user_id
+    source = SOURCES[purchase.kind]
+    grant = records.entry(source, pid, EntryKind.GRANT)
+    clawback = records.entry(source, pid, EntryKind.CLAWBACK)
+    granted = grant.amount if grant else 0
+    taken = clawback.amount if clawback else 0
     if (billed, collected) != (purchase.amount, purchase.amount_paid):
+        paid_for = buys() if buys is not None else None
+        excess = granted - taken - paid_for if paid_for is not None else 0
         yield Drift(
             DriftKind.AMOUNT_MISMATCH,
             pid,
@@ -110,12 +128,10 @@ def compare_purchase(
             f"Stripe billed {money(billed, currency)} and collected {money(collected, currency)}"
             f", but we recorded {money(purchase.amount, currency)} and "
             f"{money(purchase.amount_paid, currency)}, buying {purchase.credits} credits",
+            excess=max(0, excess),
         )
         return
     gained, lost = records.line_credits.get(pid, (0, 0))
-    source = SOURCES[purchase.kind]
-    grant = records.entry(source, pid, EntryKind.GRANT)
-    clawback = records.entry(source, pid, EntryKind.CLAWBACK)
     if gained > 0 and grant is None:
         replay = d.REGRANT_CHECKOUT if purchase.kind == "checkout" else d.REGRANT_INVOICE
         yield Drift(
@@ -128,8 +144,6 @@ def compare_purchase(
             int(purchase.created_at.timestamp()),
         )
         return
-    granted = grant.amount if grant else 0
-    taken = clawback.amount if clawback else 0
     if (granted, taken) != (gained, lost):
         yield Drift(
             DriftKind.AMOUNT_MISMATCH,
@@ -137,6 +151,7 @@ def compare_purchase(
             user,
             f"its lines buy {gained} credits and take back {lost}, but the ledger granted "
             f"{granted} and took back {taken}",
+            excess=max(0, (granted - taken) - (gained - lost)),
         )
 
 
@@ -171,7 +186,17 @@ def _unpaid(object_id: str, recorded: Any, grant: Any, why: str) -> Drift:
         object_id,
         user,
         f"granted {credits} credits, but at Stripe it {why}",
+        excess=grant.amount if grant is not None else 0,
     )
+
+
+def _credits_of(claim: Callable[[Session, Obj], Claim | None], db: Session, obj: Obj) -> int | None:
+    """What a paid object's money buys by the webhook's rules; None when it cannot tell."""
+    try:
+        found = claim(db, obj)
+    except CreditsError:
+        return None
+    return found.credits if found is not None else None
 
 
 def _unrecorded(db: Session, records: Records, obj: Obj, kind: str, grant: Any) -> Iterator[Drift]:

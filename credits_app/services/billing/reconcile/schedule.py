@@ -2,7 +2,9 @@
 
 `RECONCILE_EVERY_MINUTES` (default 15, 0 = off) sets how often, `RECONCILE_WINDOW_DAYS`
 (default 3) how far back. Repairs stay a decision: `python -m credits_app reconcile --repair`.
-Each run also sets the `credits_reconcile_drift{kind}` gauge served at /metrics.
+Each run also sets the `credits_reconcile_drift{kind}` gauge served at /metrics. Drift an
+admin decided about (accepted as intended, or clawed back) is not open: it is neither
+counted in the gauge nor logged as a warning.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import timedelta
 
 from credits_app.models import utcnow
 from credits_app.observability import metrics
-from credits_app.services.billing.reconcile import ReconcileReport, reconcile
+from credits_app.services.billing.reconcile import ReconcileReport, reconcile, with_decisions
 from credits_app.services.errors import CreditsError
 from credits_app.settings import get_settings
 
@@ -42,20 +44,29 @@ def scheduled_check(confirm_after: float = CONFIRM_AFTER_SECONDS) -> ReconcileRe
         time.sleep(confirm_after)
         again = reconcile(since=report.since)
         first = {x.key for x in report.drift}
-        report = ReconcileReport(
-            report.since, [x for x in again.drift if x.key in first], again.checked
+        report = with_decisions(
+            ReconcileReport(report.since, [x for x in again.drift if x.key in first], again.checked)
         )
-    metrics.record_drift(Counter(item.kind for item in report.drift))
-    if report.ok:
+    open_drift = report.open
+    metrics.record_drift(Counter(item.kind for item in open_drift))
+    if not report.drift:
         logger.info("reconciliation over %d day(s): no drift (%s)", days, report.checked)
         return report
+    if report.ok:
+        logger.info(
+            "reconciliation over %d day(s): no open drift (%d decided by an admin; %s)",
+            days,
+            len(report.drift),
+            report.checked,
+        )
+        return report
     logger.warning(
-        "reconciliation over %d day(s) found %d drift(s); see `python -m credits_app "
+        "reconciliation over %d day(s) found %d open drift(s); see `python -m credits_app "
         "reconcile` (docs/reconcile.md)",
         days,
-        len(report.drift),
+        len(open_drift),
     )
-    for item in report.drift[:LOGGED_DRIFT]:
+    for item in open_drift[:LOGGED_DRIFT]:
         logger.warning(
             "drift %s %s (user %s, %s): %s",
             item.kind,
