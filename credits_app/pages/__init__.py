@@ -3,6 +3,7 @@
 from credits_app.pages import (  # noqa: F401 (imported to register the pages)
     account,
     admin_grant,
+    analytics,
     auth,
     credits,
     credits_result,

@@ -6,25 +6,27 @@ so they must equal a fresh aggregation at all times; `check` proves it after eve
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text, update
 from sqlmodel import Session
 
 from alembic import command
-from alembic.script import ScriptDirectory
 from credits_app.db import make_engine
 from credits_app.migrations import alembic_config, upgrade_database
 from credits_app.models import LedgerDaily, UsageDaily
+from credits_app.services.accounts import lock_account
 from credits_app.services.holds import capture, reserve
 from credits_app.services.invariants import check_ledger
-from credits_app.services.accounts import lock_account
 from credits_app.services.journal import Movement, post
 from credits_app.services.ledger import grant_credits, post_clawback, spend_credits
 from credits_app.services.lots import LotTerms
-from credits_app.services.rollups import check_rollups, rebuild_rollups
+from credits_app.services.rollups import check_rollups
+from tests.support.cli import assert_check_ok, run_cli
 from tests.support.factories import make_user
 
 DAY1 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -121,21 +123,23 @@ def test_a_rolled_back_write_leaves_nothing_in_the_rollups(session):
 
 
 @pytest.mark.ledger_corrupted("edits rollup rows by hand, then rebuilds them")
-def test_check_reports_a_rollup_that_differs_and_rebuild_repairs_it(session):
+def test_check_reports_a_rollup_that_differs_and_rebuild_rollups_repairs_it(session, db_url):
     user = make_user(session, credits=50)
     spend_credits(session=session, user_id=user.id, amount=3, feature="chat", idempotency_key="a")
     session.exec(update(UsageDaily).values(credits=UsageDaily.credits + 1))
     session.exec(text("DELETE FROM ledger_daily WHERE kind = 'grant'"))
     session.commit()
 
-    problems = check_ledger(session=session)
+    checked = run_cli(db_url, "check")
 
     today = datetime.now(UTC).date()
-    assert f"usage_daily for user {user.id}, 'chat' on {today} is not exact" in problems
-    assert any(p.startswith("ledger_daily for account") and "grant from" in p for p in problems)
-    rebuild_rollups(session)
-    session.commit()
-    assert check_ledger(session=session) == []
+    assert checked.returncode == 1
+    assert f"usage_daily for user {user.id}, 'chat' on {today} is not exact" in checked.stdout
+    assert "grant from admin" in checked.stdout
+    rebuilt = run_cli(db_url, "rebuild-rollups", "--json")
+    assert (rebuilt.returncode, json.loads(rebuilt.stdout)) == (0, {"rebuilt": True, "differed": 2})
+    assert_check_ok(db_url)
+    session.expire_all()
     assert _usage_rows(session, user.id) == {(today, "chat"): (3, 1)}
 
 

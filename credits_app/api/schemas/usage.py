@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
 
 from pydantic import ConfigDict, Field
 
@@ -12,7 +12,7 @@ from credits_app.api.schemas.common import ResponseModel
 class UsageItem(ResponseModel):
     """Usage of one day (`groupBy=day`) or of one feature (`groupBy=feature`)."""
 
-    date: date | None = Field(
+    date: dt.date | None = Field(
         default=None, description="The UTC day (`groupBy=day`); absent otherwise."
     )
     feature: str | None = Field(
@@ -51,8 +51,8 @@ class UsageResponse(ResponseModel):
         }
     )
 
-    from_: date = Field(alias="from", description="The first UTC day of the range.")
-    to: date = Field(description="The last UTC day of the range.")
+    from_: dt.date = Field(alias="from", description="The first UTC day of the range.")
+    to: dt.date = Field(description="The last UTC day of the range.")
     group_by: str = Field(description="`day` (every day of the range, oldest first) or `feature`.")
     credits: int = Field(description="Credits used over the whole range.")
     uses: int = Field(description="Spends and captures over the whole range.")
