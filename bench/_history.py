@@ -1,19 +1,33 @@
-"""Bulk-insert a long, ledger-consistent history for one user (entries, usage, allocations)."""
+"""Bulk-insert a long, ledger-consistent history for one user (entries, usage, allocations).
+
+The database's rollup triggers sum every inserted row into the daily rollups, as they do
+for the app's own writes.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import _common
 from sqlalchemy import create_engine, text
 
 # History rows are all spends of one credit after one grant, so every after-value is exact.
+# They are spread over the last DAYS days (x % DAYS days before now), as real usage is, so
+# the 30-day totals cover about half of them.
+DAYS = 60
 HISTORY_SQL = (
     "INSERT INTO credit_ledger (account_id, user_id, kind, amount, delta, held_delta,"
     " debt_delta, balance_after, held_after, debt_after, idempotency_key, feature, source,"
     " created_at) SELECT :a, :u, 'spend', 1, -1, 0, 0, :n - x, 0, 0, 'hist-' || x, 'bench',"
-    " 'api', :now FROM {series}"
+    " 'api', {when} FROM {series}"
 )
+# The same text format the app writes on SQLite (microseconds included), shifted by days.
+SQLITE_WHEN = (
+    f"strftime('%Y-%m-%d %H:%M:%S', :now, '-' || (x % {DAYS}) || ' days') || substr(:now, 20)"
+)
+POSTGRES_WHEN = f"CAST(:now AS timestamptz) - make_interval(days => (x % {DAYS})::int)"
+# The grant's lot is spendable from before the oldest spend.
+LOT_WINDOW_SQL = "UPDATE credit_lot SET effective_at = :start WHERE account_id = :a"
 # Each spend drew its credit from the user's one lot (seeded with the grant).
 ALLOCATION_SQL = (
     "INSERT INTO lot_allocation (lot_id, entry_id, amount)"
@@ -38,8 +52,11 @@ def fill_history(url: str, rows: int) -> int:
         account = conn.execute(
             text("SELECT id FROM credit_account WHERE user_id = :u"), {"u": user_id}
         ).scalar_one()
-        sql = (prefix if sqlite else "") + HISTORY_SQL.format(series=series)
+        when = SQLITE_WHEN if sqlite else POSTGRES_WHEN
+        sql = (prefix if sqlite else "") + HISTORY_SQL.format(series=series, when=when)
         stamp = _common.db_stamp(url, now)
+        start = _common.db_stamp(url, now - timedelta(days=DAYS + 1))
+        conn.execute(text(LOT_WINDOW_SQL), {"start": start, "a": account})
         params = {"a": account, "u": user_id, "n": rows, "m": spends, "now": stamp}
         conn.execute(text(sql), params)
         conn.execute(text(USAGE_SQL))

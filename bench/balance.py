@@ -1,4 +1,7 @@
-"""Balance read time for one user with 10^3 and 10^6 ledger rows: reads must not grow.
+"""Balance and 30-day totals for one user with 10^3 and 10^6 ledger rows: reads must not grow.
+
+The 30-day totals per feature (`spentByFeature` in entitlements) read the daily usage
+rollup, so they must cost the same at 10^6 usage rows as at 10^3 (within 1.5x).
 
 Run: .venv/bin/python bench/balance.py [--db sqlite,postgres] [--sizes 1000,1000000] [--reads 2000]
 """
@@ -80,7 +83,7 @@ def bench_database(kind: str, sizes: list[int], reads: int, rounds: int = 5) -> 
     over the sizes instead of letting it land on one of them.
     """
     repeats = {"balance": reads, "raw_balance": reads, "history_page": max(20, reads // 10)}
-    repeats["spent_by_feature"] = rounds
+    repeats["spent_by_feature"] = max(20, reads // 10)
     with ExitStack() as stack:
         targets = []
         for size in sizes:
@@ -121,7 +124,7 @@ def report(rows: list[dict], notes: list[str]) -> None:
                 r["balance"]["p99_us"],
                 r["raw_balance"]["p50_us"],
                 r["history_page"]["p50_us"],
-                f"{r['spent_by_feature']['p50_us'] / 1000:.1f} ms",
+                f"{r['spent_by_feature']['p50_us'] / 1000:.2f} ms",
             ]
             for r in rows
         ],
@@ -130,8 +133,11 @@ def report(rows: list[dict], notes: list[str]) -> None:
     for kind in dict.fromkeys(r["db"] for r in rows):
         mine = sorted((r for r in rows if r["db"] == kind), key=lambda r: r["rows"])
         growth[kind] = round(mine[-1]["balance"]["p50_us"] / mine[0]["balance"]["p50_us"], 2)
+        totals = mine[-1]["spent_by_feature"]["p50_us"] / mine[0]["spent_by_feature"]["p50_us"]
+        growth[f"{kind}_totals"] = round(totals, 2)
         big, small = f"{mine[-1]['rows']:,}", f"{mine[0]['rows']:,}"
         print(f"{kind}: balance p50 at {big} rows = {growth[kind]}x of {small}")
+        print(f"{kind}: 30-day totals p50 at {big} rows = {growth[kind + '_totals']}x of {small}")
     for note in notes:
         print(f"note: {note}")
     print(f"target: largest within {TARGET_GROWTH}x of smallest")

@@ -1,4 +1,4 @@
-"""Commands for credits: grant, balance, history, check."""
+"""Commands for credits: grant, balance, history, check, rebuild-rollups."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from credits_app.services.errors import InvalidRequest
 from credits_app.services.history import ledger_history
 from credits_app.services.invariants import check_ledger
 from credits_app.services.lots.policy import parse_duration
+from credits_app.services.rollups import check_rollups, rebuild_rollups
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -65,6 +66,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "check", parents=[common], help="verify every ledger invariant; exit 1 on a violation"
     )
     check.set_defaults(handler=_check)
+
+    rebuild = commands.add_parser(
+        "rebuild-rollups",
+        parents=[common],
+        help="sum the daily usage and ledger rollups afresh (after rows were edited by hand)",
+    )
+    rebuild.set_defaults(handler=_rebuild_rollups)
 
 
 def _expiry_of(args: argparse.Namespace, now: datetime) -> datetime | None:
@@ -151,3 +159,13 @@ def _check(args: argparse.Namespace) -> int:
         problems = check_ledger(session=session)
     emit(args, "\n".join(problems) or "OK", {"ok": not problems, "violations": problems})
     return 1 if problems else 0
+
+
+def _rebuild_rollups(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        before = len(check_rollups(session))
+        rebuild_rollups(session)
+        session.commit()
+    message = f"rollups rebuilt ({before} rows differed before)" if before else "rollups rebuilt"
+    emit(args, message, {"rebuilt": True, "differed": before})
+    return 0

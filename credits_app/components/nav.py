@@ -12,6 +12,7 @@ LINKS = (
     ("Dashboard", routes.DASHBOARD, "layout-dashboard"),
     ("Buy credits", routes.CREDITS, "shopping-cart"),
     ("Example AI", routes.EXAMPLE_AI, "sparkles"),
+    ("Analytics", routes.ANALYTICS, "chart-column"),
 )
 
 

@@ -1,5 +1,6 @@
 """SQLModel tables; importing this package registers every table on the metadata."""
 
+from credits_app.models.analytics import LedgerDaily, UsageDaily
 from credits_app.models.base import utcnow
 from credits_app.models.billing import (
     Customer,
@@ -36,6 +37,7 @@ __all__ = [
     "EmailToken",
     "EntryKind",
     "HoldStatus",
+    "LedgerDaily",
     "LedgerEntry",
     "LotAllocation",
     "LotCategory",
@@ -50,6 +52,7 @@ __all__ = [
     "StripePurchaseLine",
     "StripeRefund",
     "Subscription",
+    "UsageDaily",
     "UsageEvent",
     "User",
     "WebhookDelivery",

@@ -7,6 +7,7 @@ from credits_app.pages import (  # noqa: F401 (imported to register the pages)
     admin_reconcile,
     admin_users,
     admin_webhooks,
+    analytics,
     auth,
     credits,
     credits_result,

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from credits_app.models import CreditLot, LotAllocation, LotSource, utcnow
+from credits_app.services import rollups
 from credits_app.services.accounts import accounts, require_user
 from credits_app.services.errors import InvalidRequest
 from credits_app.services.journal import entries, usage
@@ -157,12 +158,11 @@ def usage_history(
 
 
 def spent_by_feature(*, session: Session, user_id: int, days: int = 30) -> dict[str, int]:
-    """Return credits spent per feature over the last `days` days."""
-    since = utcnow() - timedelta(days=days)
-    query = (
-        select(usage.c.feature, func.sum(usage.c.credits))
-        .where(usage.c.user_id == user_id, usage.c.created_at >= since)
-        .group_by(usage.c.feature)
-        .order_by(usage.c.feature)
-    )
-    return {feature: int(total) for feature, total in session.exec(query)}
+    """Return credits spent per feature over the last `days` UTC days, today included.
+
+    Read from the daily usage rollup: it costs the same at a million uses as at ten.
+    """
+    last = utcnow().date()
+    first = last - timedelta(days=days - 1)
+    totals = rollups.usage_by_feature(session, user_id=user_id, first=first, last=last)
+    return {feature: credits for feature, (credits, _uses) in sorted(totals.items())}

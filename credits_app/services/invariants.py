@@ -11,6 +11,7 @@ from credits_app.services.billing.money_checks import check_money
 from credits_app.services.holds.checks import holds_match_entries
 from credits_app.services.journal import entries, usage
 from credits_app.services.lots.checks import check_lots
+from credits_app.services.rollups import check_rollups
 
 holds = CreditHold.__table__
 
@@ -156,7 +157,8 @@ def check_ledger(*, session: Session) -> list[str]:
     was drawn outside its window, and each hold pins its amount. Credits follow money
     (`check_money`): each Stripe purchase granted exactly what its lines buy at their
     prices' rates, no Stripe object granted twice, and refunds and disputes never took
-    back more than it bought.
+    back more than it bought. The daily rollups of usage and of the ledger
+    (`check_rollups`) equal a fresh aggregation of the rows they sum.
     """
     return (
         _account_totals(session)
@@ -167,4 +169,5 @@ def check_ledger(*, session: Session) -> list[str]:
         + holds_match_entries(session)
         + check_lots(session)
         + check_money(session)
+        + check_rollups(session)
     )

@@ -7,8 +7,10 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session
 
-from credits_app.models import CreditHold, Price, Product, Subscription, UsageEvent, utcnow
+from credits_app.models import CreditHold, Price, Product, Subscription, utcnow
 from credits_app.services.holds import reserve
+from credits_app.services.ledger import grant_credits, spend_credits
+from credits_app.services.lots import LotTerms
 from tests.api.conftest import assert_error, bearer, key, spend_body
 
 ENTITLEMENTS = "/api/me/entitlements"
@@ -41,26 +43,40 @@ def test_a_new_user_has_nothing_but_its_balance(client, user):
     )
 
 
-def test_usage_is_summed_by_feature_over_the_last_30_days(client, user, engine):
-    for feature, amount in [("example-ai", 5), ("example-ai", 7), ("image-gen", 3)]:
+def test_usage_is_summed_by_feature_over_the_last_30_utc_days(client, user, engine, ledger_ok):
+    for feature, amount in [("example-ai", 5), ("example-ai", 7)]:
         body = spend_body(amount, feature=feature)
         assert client.post(
             "/api/credits/spend", json=body, headers=bearer(user.id, feature)
         ).is_success
-    usage = UsageEvent.__table__
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     with Session(engine) as session:
-        # Age the image spend past the window: it no longer counts.
-        session.exec(
-            update(usage)
-            .where(usage.c.feature == "image-gen")
-            .values(created_at=utcnow() - timedelta(days=31))
+        # Credits from 40 days ago, spent on the first day of the window and the day before.
+        early = LotTerms(effective_at=today - timedelta(days=40))
+        grant_credits(
+            session=session,
+            user_id=user.id,
+            amount=20,
+            reason="old",
+            idempotency_key=key(),
+            terms=early,
         )
-        session.commit()
+        for amount, days_ago in [(3, 30), (2, 29)]:
+            spend_credits(
+                session=session,
+                user_id=user.id,
+                amount=amount,
+                feature="image-gen",
+                idempotency_key=key(),
+                now=today - timedelta(days=days_ago) + timedelta(hours=1),
+            )
 
     body = client.get(ENTITLEMENTS, headers=bearer(user.id)).json()
 
-    assert body["spentByFeature"] == {"example-ai": 12}
-    assert body["balance"] == 85
+    assert body["spentByFeature"] == {"example-ai": 12, "image-gen": 2}
+    assert body["periodDays"] == 30
+    assert body["balance"] == 100 + 20 - 12 - 3 - 2
+    ledger_ok()
 
 
 def test_active_holds_are_listed_and_not_available(client, user, session, ledger_ok):

@@ -40,6 +40,7 @@ from credits_app.services.billing.reconcile.repair import repair_all
 from credits_app.services.billing.reconcile.schedule import reconcile_forever, scheduled_check
 from credits_app.services.invariants import check_ledger
 from credits_app.services.ledger import LotTerms, post_grant
+from credits_app.services.rollups import rebuild_rollups
 from credits_app.settings import get_settings
 from tests.billing.conftest import API_VERSIONS
 from tests.billing.stripe_gate import StripeGate
@@ -309,6 +310,7 @@ def _lose_grant(world, source_ref: str) -> None:
         account = session.get(CreditAccount, entry.account_id)
         account.balance -= entry.delta
         session.add(account)
+        rebuild_rollups(session)  # as if the row had never been written
         session.commit()
 
 

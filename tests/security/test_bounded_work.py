@@ -19,12 +19,13 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from credits_app.models import UsageEvent, utcnow
+from credits_app.models import utcnow
 from credits_app.services.holds import release, reserve
-from credits_app.services.ledger import spend_credits
+from credits_app.services.ledger import grant_credits, spend_credits
+from credits_app.services.lots import LotTerms
 from credits_app.settings import get_settings
 from tests.api.conftest import assert_error, bearer, key
 from tests.support.factories import give, make_user
@@ -129,21 +130,32 @@ def _rows_returned(engine, sql: str, params) -> int:
 def test_the_chart_reads_one_row_per_day_and_feature(session, engine, app_settings):
     from credits_app.services.usage_chart import daily_spend
 
-    user = make_user(session, credits=1000)
+    user = make_user(session)
+    grant_credits(
+        session=session,
+        user_id=user.id,
+        amount=1000,
+        reason="test",
+        idempotency_key="g",
+        terms=LotTerms(effective_at=utcnow() - timedelta(days=3)),
+    )
     for n in range(60):
         feature = ("chat", "image")[n % 2]
+        when = utcnow() - timedelta(days=n % 3)
         spend_credits(
-            session=session, user_id=user.id, amount=1, feature=feature, idempotency_key=f"s{n}"
+            session=session,
+            user_id=user.id,
+            amount=1,
+            feature=feature,
+            idempotency_key=f"s{n}",
+            now=when,
         )
-    for n, days_ago in enumerate((0, 1, 2)):
-        when = utcnow() - timedelta(days=days_ago)
-        session.exec(update(UsageEvent).where(UsageEvent.id % 3 == n).values(created_at=when))
-    session.commit()
 
-    with statements_on("usage_event") as reads:
+    with statements_on("usage") as reads:
         spend = daily_spend(session=session, user_id=user.id)
 
     assert spend.total == 60
+    assert not [sql for sql, _ in reads if "usage_event" in sql]  # never the raw usage rows
     returned = sum(_rows_returned(engine, sql, params) for sql, params in reads)
     assert returned <= 3 * 2  # days x features, not the 60 usage rows
 
@@ -156,7 +168,7 @@ def test_a_balance_change_without_usage_does_not_recompute_the_chart(session, ap
     mark, chart = chart_update(session=session, user_id=user.id, seen="")
     assert chart is not None and chart.total == 3
 
-    with statements_on("usage_event") as reads:
+    with statements_on("usage_daily") as reads:
         for n in range(20):  # twenty balance changes, none of them usage
             hold = reserve(
                 session=session, user_id=user.id, amount=5, feature="chat", idempotency_key=f"h{n}"

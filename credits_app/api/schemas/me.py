@@ -120,7 +120,9 @@ class EntitlementsResponse(ResponseModel):
     holds: list[HoldOut]
     subscription: SubscriptionOut | None = Field(description="Null without an active plan.")
     plan: PlanOut | None = Field(description="Null without an active plan.")
-    spent_by_feature: dict[str, int] = Field(description="Credits spent per feature.")
+    spent_by_feature: dict[str, int] = Field(
+        description="Credits spent per feature over the last `periodDays` UTC days, today included."
+    )
     period_days: int = Field(description="The window of `spentByFeature`, in days.")
     next_expiry: NextExpiryOut | None = Field(
         description="The soonest moment some credits expire and how many; null if none do."
