@@ -12,6 +12,7 @@ from sqlmodel import Session
 from credits_app.models import CreditHold, CreditLot, HoldStatus, LotAllocation, User, utcnow
 from credits_app.services.errors import UserNotFound
 from credits_app.services.journal import AccountState, accounts, entries
+from credits_app.services.prepared import Prepared
 
 holds = CreditHold.__table__
 lots = CreditLot.__table__
@@ -69,7 +70,7 @@ _NOW = bindparam("now")
 # Built once, run on the session's connection: building and compiling a query on every
 # call cost more than running it. Whether a lot or a hold is due comes with the lock, so a
 # write with nothing due skips both lazy-expiry reads.
-_LOCK = (
+_LOCK = Prepared(
     select(
         *ACCOUNT_COLUMNS,
         _lot_sum(lots.c.effective_at > _NOW).label("waiting"),
@@ -105,10 +106,10 @@ def lock_account(session: Session, user_id: int, now: datetime | None = None) ->
     """
     params = {"user": user_id, "now": now or utcnow()}
     connection = session.connection()
-    row = connection.execute(_LOCK, params).one_or_none()
+    row = _LOCK.one_or_none(connection, params)
     if row is None:
         open_account(session, user_id)
-        row = connection.execute(_LOCK, params).one()
+        row = _LOCK.one_or_none(connection, params)
     return AccountState(
         row.id,
         user_id,

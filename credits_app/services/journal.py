@@ -20,16 +20,24 @@ from sqlmodel import Session
 from credits_app.models import CreditAccount, LedgerEntry, UsageEvent
 from credits_app.services import balance_events
 from credits_app.services.errors import IdempotencyConflict
+from credits_app.services.prepared import Prepared
 
 accounts = CreditAccount.__table__
 entries = LedgerEntry.__table__
 usage = UsageEvent.__table__
 T = TypeVar("T")
 
-# Built once: compiling statements on every call cost about half of a spend's CPU time.
-_INSERT_ENTRY = insert(entries).returning(entries.c.id)
-_INSERT_USAGE = insert(usage)
-_UPDATE_ACCOUNT = (
+# Every write runs these: compiled once, run on the driver's cursor (see `prepared`).
+ENTRY_COLUMNS = (
+    "account_id", "user_id", "kind", "amount", "delta", "held_delta", "debt_delta",
+    "balance_after", "held_after", "debt_after", "idempotency_key", "feature", "reason",
+    "source", "source_ref", "actor_user_id", "hold_id", "created_at",
+)  # fmt: skip
+_INSERT_ENTRY = Prepared(insert(entries).returning(entries.c.id), keys=ENTRY_COLUMNS)
+_INSERT_USAGE = Prepared(
+    insert(usage), keys=("user_id", "feature", "credits", "entry_id", "created_at")
+)
+_UPDATE_ACCOUNT = Prepared(
     update(accounts)
     .where(accounts.c.id == bindparam("aid"))
     .values(
@@ -118,8 +126,8 @@ def post(session: Session, state: AccountState, move: Movement, now: datetime) -
     state.held += move.held_delta
     state.debt += move.debt_delta
     connection = state.conn(session)
-    connection.execute(
-        _UPDATE_ACCOUNT,
+    _UPDATE_ACCOUNT.run(
+        connection,
         {
             "aid": state.id,
             "balance": state.balance,
@@ -148,7 +156,7 @@ def post(session: Session, state: AccountState, move: Movement, now: datetime) -
         "hold_id": move.hold_id,
         "created_at": now,
     }
-    return connection.execute(_INSERT_ENTRY, values).scalar_one()
+    return _INSERT_ENTRY.scalar(connection, values)
 
 
 def result_of(state: AccountState, entry_id: int) -> LedgerResult:
@@ -174,7 +182,7 @@ def record_usage(
         "entry_id": entry_id,
         "created_at": now,
     }
-    (connection or session.connection()).execute(_INSERT_USAGE, values)
+    _INSERT_USAGE.run(connection or session.connection(), values)
 
 
 def find_entry(session: Session, *, user_id: int, kind: str, key: str) -> Row | None:

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from credits_app.models import CreditLot, EntryKind, LotAllocation, LotCategory, LotSource
 from credits_app.services.errors import InvalidRequest
 from credits_app.services.journal import AccountState, Movement, post
+from credits_app.services.prepared import Prepared
 
 lots = CreditLot.__table__
 allocations = LotAllocation.__table__
@@ -44,7 +45,9 @@ SCAN_BATCH = 8
 # How long before its end a lot granted after that end starts (its window cannot be empty).
 ENDED_LOT_SPAN = timedelta(microseconds=1)
 
-_INSERT_ALLOCATIONS = insert(allocations)
+_INSERT_ALLOCATIONS = Prepared(
+    insert(allocations), keys=("lot_id", "entry_id", "hold_id", "amount")
+)
 _INSERT_LOT = insert(lots).returning(lots.c.id)
 _MOVE_LOT = (
     update(lots)
@@ -129,7 +132,7 @@ def spendable(now: datetime):
 _PICK = lots.alias("pick")
 _NOW = bindparam("now")
 # One statement for the usual spend: the first spendable lot in burn order gives all of it.
-_TAKE_FIRST = (
+_TAKE_FIRST = Prepared(
     update(lots)
     .where(
         lots.c.id
@@ -159,11 +162,8 @@ def take(session: Session, state: AccountState, amount: int, now: datetime) -> D
     The returned plan says whether the lots were `moved` already; `apply_draws` then only
     records the allocations.
     """
-    row = (
-        state.conn(session)
-        .execute(_TAKE_FIRST, {"account": state.id, "now": now, "take": amount})
-        .one_or_none()
-    )
+    params = {"account": state.id, "now": now, "take": amount}
+    row = _TAKE_FIRST.one_or_none(state.conn(session), params)
     if row is not None:
         return DrawPlan([Draw(row.id, -amount, row.expires_at)], moved=True)
     return plan_draw(session, state, amount, now)
@@ -239,8 +239,8 @@ def apply_draws(
         changed = connection.execute(_MOVE_LOT, {"lot": draw.lot_id, "by": draw.amount})
         if changed.rowcount != 1:
             raise RuntimeError(f"lot {draw.lot_id} cannot move by {draw.amount}")
-    connection.execute(
-        _INSERT_ALLOCATIONS,
+    _INSERT_ALLOCATIONS.run_many(
+        connection,
         [
             {"lot_id": d.lot_id, "entry_id": entry_id, "hold_id": hold_id, "amount": d.amount}
             for d in draws
