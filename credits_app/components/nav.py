@@ -1,4 +1,4 @@
-"""The navigation bar on every page: live balance (id="balance"), Account, a Log out button."""
+"""The navigation bar on every page: links, live balance (id="balance"), Account, Log out."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _link(label: str, href: str, icon: str) -> rx.Component:
 
 def _mobile_menu() -> rx.Component:
     items = [rx.menu.item(label, on_click=rx.redirect(href)) for label, href, _ in LINKS]
-    admin = rx.menu.item("Admin", on_click=rx.redirect(routes.ADMIN_GRANT))
+    admin = rx.menu.item("Admin", on_click=rx.redirect(routes.ADMIN_USERS))
     return rx.menu.root(
         rx.menu.trigger(rx.icon_button(rx.icon("menu"), variant="ghost", aria_label="Menu")),
         rx.menu.content(
@@ -92,7 +92,7 @@ def navbar() -> rx.Component:
     """Brand, page links (a menu on phones), balance and the account actions."""
     links = rx.hstack(
         *[_link(*link) for link in LINKS],
-        rx.cond(AuthState.is_admin, _link("Admin", routes.ADMIN_GRANT, "shield")),
+        rx.cond(AuthState.is_admin, _link("Admin", routes.ADMIN_USERS, "shield")),
         spacing="5",
         display=["none", "none", "flex"],
     )
