@@ -3,7 +3,8 @@
 `usage_daily` sums `usage_event` per user, UTC day and feature; `ledger_daily` sums
 `credit_ledger` per account, UTC day, kind and source. A trigger on each raw table adds
 every inserted row to its rollup row (an upsert) inside the same transaction, so the
-rollups are exact whoever writes, and a spend pays no extra round trip for them. Existing
+rollups are exact whoever writes, and a spend pays no extra round trip for them. (On
+PostgreSQL the trigger runs once per statement over its new rows; see `create_triggers`.) Existing
 rows are summed in once here. The UTC day is `date(created_at)` on SQLite (which stores
 naive UTC) and `(created_at AT TIME ZONE 'UTC')::date` on PostgreSQL, the same expressions
 the app groups by (`credits_app.services.rollups.utc_day`).
@@ -53,7 +54,7 @@ def _day(dialect: str, column: str) -> str:
 
 
 def _upsert(dialect: str, rollup: str, keys, sums, *, row: str) -> str:
-    """The INSERT ... ON CONFLICT that adds one raw row (`row` = NEW) to its rollup row."""
+    """The INSERT ... ON CONFLICT that adds one raw row (`row` = NEW) to its rollup row (SQLite)."""
     columns = [keys[0], "day", *keys[1:], *(name for name, _ in sums)]
     values = [
         f"{row}.{keys[0]}",
@@ -69,32 +70,43 @@ def _upsert(dialect: str, rollup: str, keys, sums, *, row: str) -> str:
     )
 
 
-def _backfill(dialect: str, rollup: str, raw: str, keys, sums) -> str:
+def _summed(dialect: str, rollup: str, source: str, keys, sums) -> str:
+    """The INSERT ... SELECT ... ON CONFLICT that adds the rows of `source` to the rollup."""
     day = _day(dialect, "created_at")
     columns = [keys[0], "day", *keys[1:], *(name for name, _ in sums)]
     group = ", ".join([keys[0], day, *keys[1:]])
     totals = ", ".join("COUNT(*)" if expr == "1" else f"SUM({expr})" for _, expr in sums)
+    conflict = ", ".join([keys[0], "day", *keys[1:]])
+    adds = ", ".join(f"{name} = {rollup}.{name} + excluded.{name}" for name, _ in sums)
     return (
         f"INSERT INTO {rollup} ({', '.join(columns)}) "  # noqa: S608 (constants)
-        f"SELECT {keys[0]}, {day}, {', '.join(keys[1:])}, {totals} FROM {raw} GROUP BY {group}"
+        f"SELECT {keys[0]}, {day}, {', '.join(keys[1:])}, {totals} FROM {source} "
+        f"GROUP BY {group} ON CONFLICT ({conflict}) DO UPDATE SET {adds}"
     )
 
 
 def create_triggers() -> None:
-    """Create the rollup triggers of this dialect."""
+    """Create the rollup triggers of this dialect.
+
+    SQLite runs a row trigger: one upsert per inserted row. PostgreSQL runs a statement
+    trigger over the statement's new rows (a transition table), summed per rollup row in
+    one upsert: a row trigger there would update the same rollup row once per row of a
+    multi-row insert, each time leaving a dead row version for the next to step over.
+    """
     dialect = op.get_bind().dialect.name
     for rollup, raw, name, keys, sums in ROLLUPS:
-        upsert = _upsert(dialect, rollup, keys, sums, row="NEW")
         if dialect == "postgresql":
+            summed = _summed(dialect, rollup, "new_rows", keys, sums)
             op.execute(
                 f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
-                f"SET search_path FROM CURRENT AS $$ BEGIN {upsert}; RETURN NULL; END $$"
+                f"SET search_path FROM CURRENT AS $$ BEGIN {summed}; RETURN NULL; END $$"
             )
             op.execute(
-                f"CREATE TRIGGER {name} AFTER INSERT ON {raw} "
-                f"FOR EACH ROW EXECUTE FUNCTION {name}()"
+                f"CREATE TRIGGER {name} AFTER INSERT ON {raw} REFERENCING NEW TABLE AS "
+                f"new_rows FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
             )
         else:
+            upsert = _upsert(dialect, rollup, keys, sums, row="NEW")
             op.execute(f"CREATE TRIGGER {name} AFTER INSERT ON {raw} BEGIN {upsert}; END")
 
 
@@ -138,7 +150,7 @@ def upgrade() -> None:
     op.create_index("ix_ledger_daily_day", "ledger_daily", ["day"])
     dialect = op.get_bind().dialect.name
     for rollup, raw, _name, keys, sums in ROLLUPS:
-        op.execute(_backfill(dialect, rollup, raw, keys, sums))
+        op.execute(_summed(dialect, rollup, raw, keys, sums))
     create_triggers()
 
 
