@@ -37,7 +37,11 @@ from credits_app.services.billing import stripe_client
 from credits_app.services.billing.reconcile import reconcile
 from credits_app.services.billing.reconcile.detect import find_drift
 from credits_app.services.billing.reconcile.repair import repair_all
-from credits_app.services.billing.reconcile.schedule import reconcile_forever, scheduled_check
+from credits_app.services.billing.reconcile.schedule import (
+    reconcile_forever,
+    scheduled_check,
+    take_lease,
+)
 from credits_app.services.invariants import check_ledger
 from credits_app.services.ledger import LotTerms, post_grant
 from credits_app.services.rollups import rebuild_rollups
@@ -598,3 +602,44 @@ def test_the_schedule_reports_in_the_log_and_keeps_running(world, caplog):
         asyncio.run(one_run())
     [line] = [r.getMessage() for r in caplog.records if "no drift" in r.getMessage()]
     assert line.startswith("reconciliation over 3 day(s): no drift ({'checkoutSessions': 1,")
+
+
+def test_one_lease_per_interval_and_an_unreachable_redis_runs_anyway(redis_url, db_url, caplog):
+    # Two workers of one deployment wake in the same interval: only the first runs.
+    assert take_lease(0.001, redis_url, db_url) is True
+    assert take_lease(0.001, redis_url, db_url) is False
+    assert take_lease(0.001, redis_url, db_url + "-other-deployment") is True
+    time.sleep(0.1)  # the lease lasts 90 % of the 60 ms interval
+    assert take_lease(0.001, redis_url, db_url) is True
+    assert take_lease(15, None, db_url) is True  # one worker, no Redis: always
+    with caplog.at_level(logging.WARNING):
+        assert take_lease(15, "redis://127.0.0.1:1/0", db_url) is True
+    assert "reconciliation lease unavailable" in caplog.text
+
+
+@SQLITE
+def test_several_workers_on_one_redis_reconcile_once_per_interval(
+    world, caplog, redis_url, monkeypatch
+):
+    user_id = world.new_user()
+    world.buy(user_id, "price_sim_starter")
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    get_settings.cache_clear()
+
+    async def three_workers() -> None:
+        tasks = [asyncio.create_task(reconcile_forever(first_delay=0)) for _ in range(3)]
+        for _ in range(200):
+            if "no drift" in caplog.text:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1)  # time for the other two to run, if they were going to
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        with caplog.at_level(logging.INFO, logger="credits_app.services.billing.reconcile"):
+            asyncio.run(three_workers())
+    finally:
+        get_settings.cache_clear()
+    assert len([r for r in caplog.records if "no drift" in r.getMessage()]) == 1

@@ -5,15 +5,23 @@
 Each run also sets the `credits_reconcile_drift{kind}` gauge served at /metrics. Drift an
 admin decided about (accepted as intended, or clawed back) is not open: it is neither
 counted in the gauge nor logged as a warning.
+
+Every worker runs this task; with several workers (which share Redis), the first to wake in
+an interval takes a lease in Redis and only it asks Stripe, so N workers do not list
+Stripe N times. Without Redis (one worker) there is nothing to share.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
 import time
 from collections import Counter
 from datetime import timedelta
+
+import redis
 
 from credits_app.models import utcnow
 from credits_app.observability import metrics
@@ -27,6 +35,35 @@ FIRST_RUN_DELAY_SECONDS = 60.0
 LOGGED_DRIFT = 50
 # Drift is confirmed by a second look this much later (deliveries in flight land meanwhile).
 CONFIRM_AFTER_SECONDS = 60.0
+LEASE_KEY = "credits:reconcile:lease:{}"  # per database, so two deployments never share one
+# A lease lasts most of an interval, so it has run out when the next round's first worker wakes.
+LEASE_SHARE = 0.9
+
+
+def lease_key(database_url: str) -> str:
+    """The Redis key of the lease of the deployment on this database."""
+    return LEASE_KEY.format(hashlib.sha256(database_url.encode()).hexdigest()[:16])
+
+
+def take_lease(minutes: float, redis_url: str | None, database_url: str) -> bool:
+    """Whether this worker runs this round: it holds the round's lease (or there is no Redis).
+
+    A Redis that cannot be reached lets the round run: reconciling twice costs Stripe calls,
+    not reconciling at all hides drift.
+    """
+    if not redis_url:
+        return True
+    lasts_ms = max(1, int(minutes * 60_000 * LEASE_SHARE))
+    try:
+        client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            key = lease_key(database_url)
+            return bool(client.set(key, str(os.getpid()), nx=True, px=lasts_ms))
+        finally:
+            client.close()
+    except redis.RedisError as exc:
+        logger.warning("reconciliation lease unavailable (%s); running this round anyway", exc)
+        return True
 
 
 def scheduled_check(confirm_after: float = CONFIRM_AFTER_SECONDS) -> ReconcileReport:
@@ -89,7 +126,10 @@ async def reconcile_forever(first_delay: float = FIRST_RUN_DELAY_SECONDS) -> Non
     await asyncio.sleep(first_delay)
     while True:
         try:
-            await asyncio.to_thread(scheduled_check)
+            settings = get_settings()
+            lease = (minutes, settings.redis_url, settings.database_url)
+            if await asyncio.to_thread(take_lease, *lease):
+                await asyncio.to_thread(scheduled_check)
         except CreditsError as exc:
             logger.warning("reconciliation skipped: %s", exc.message)
         except Exception:
