@@ -6,10 +6,10 @@ import reflex as rx
 
 from credits_app import routes
 from credits_app.components.admin import admin_only, forbidden
+from credits_app.components.charts import axes, bars_per_day, stacked_by_feature
 from credits_app.components.layout import card, page_header, template
 from credits_app.state.analytics import AdminAnalyticsState, AnalyticsState
 
-COLORS = ("violet", "grass", "amber", "cyan", "crimson", "blue", "orange", "teal")
 # The flows an admin sees per day, with their colours.
 ADMIN_FLOWS = (
     ("sold", "bought", "grass"),
@@ -65,25 +65,7 @@ def _stat(label: str, value, ident: str) -> rx.Component:
 
 def _usage_chart() -> rx.Component:
     s = AnalyticsState
-    bars = rx.foreach(
-        s.features,
-        lambda feature, i: rx.recharts.bar(
-            data_key=feature,
-            stack_id="usage",
-            fill=rx.color(rx.Var.create(list(COLORS))[i % len(COLORS)], 9),
-        ),
-    )
-    chart = rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke=rx.color("gray", 6)),
-        rx.recharts.x_axis(data_key="day", tick_line=False, interval="preserveStartEnd"),
-        rx.recharts.y_axis(allow_decimals=False, width=48),
-        rx.recharts.graphing_tooltip(),
-        rx.recharts.legend(),
-        bars,
-        data=s.usage_chart,
-        width="100%",
-        height=260,
-    )
+    chart = stacked_by_feature(s.usage_chart, s.features, y_width=48)
     return card(
         rx.heading("Credits used per day, by feature", size="4"),
         rx.cond(s.used > 0, chart, rx.text("Nothing used in this range.", color_scheme="gray")),
@@ -92,20 +74,11 @@ def _usage_chart() -> rx.Component:
 
 
 def _bought_vs_used(state, bought_label: str) -> rx.Component:
-    chart = rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke=rx.color("gray", 6)),
-        rx.recharts.x_axis(data_key="day", tick_line=False, interval="preserveStartEnd"),
-        rx.recharts.y_axis(allow_decimals=False, width=48),
-        rx.recharts.graphing_tooltip(),
-        rx.recharts.legend(),
-        rx.recharts.bar(data_key="bought", name=bought_label, fill=rx.color("grass", 9)),
-        rx.recharts.bar(data_key="used", name="used", fill=rx.color("violet", 9)),
-        data=state.flows,
-        width="100%",
-        height=220,
-    )
+    series = [("bought", bought_label, "grass"), ("used", "used", "violet")]
     return card(
-        rx.heading(f"Credits {bought_label} and used", size="4"), chart, id="bought-used-chart"
+        rx.heading(f"Credits {bought_label} and used", size="4"),
+        bars_per_day(state.flows, series),
+        id="bought-used-chart",
     )
 
 
@@ -184,11 +157,7 @@ def _admin_table() -> rx.Component:
 def _admin_chart() -> rx.Component:
     s = AdminAnalyticsState
     chart = rx.recharts.composed_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke=rx.color("gray", 6)),
-        rx.recharts.x_axis(data_key="day", tick_line=False, interval="preserveStartEnd"),
-        rx.recharts.y_axis(allow_decimals=False, width=56),
-        rx.recharts.graphing_tooltip(),
-        rx.recharts.legend(),
+        *axes(56),
         *[
             rx.recharts.bar(data_key=key, name=label, fill=rx.color(color, 9))
             for label, key, color in ADMIN_FLOWS

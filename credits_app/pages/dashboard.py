@@ -5,12 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from credits_app import routes
+from credits_app.components.charts import stacked_by_feature
 from credits_app.components.layout import card, loading, page_header, template
 from credits_app.components.live_refresh import on_balance_change
 from credits_app.live.balance import LiveBalance
 from credits_app.state.dashboard import DashboardState
-
-COLORS = ("violet", "grass", "amber", "cyan", "crimson", "blue", "orange", "teal")
 
 
 def _stat(label: str, value, sub=None, **props) -> rx.Component:
@@ -60,25 +59,7 @@ def _plan_card() -> rx.Component:
 
 
 def _chart() -> rx.Component:
-    bars = rx.foreach(
-        DashboardState.features,
-        lambda feature, i: rx.recharts.bar(
-            data_key=feature,
-            stack_id="spend",
-            fill=rx.color(rx.Var.create(list(COLORS))[i % len(COLORS)], 9),
-        ),
-    )
-    chart = rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke=rx.color("gray", 6)),
-        rx.recharts.x_axis(data_key="day", tick_line=False, interval="preserveStartEnd"),
-        rx.recharts.y_axis(allow_decimals=False, width=40),
-        rx.recharts.graphing_tooltip(),
-        rx.recharts.legend(),
-        bars,
-        data=DashboardState.chart,
-        width="100%",
-        height=260,
-    )
+    chart = stacked_by_feature(DashboardState.chart, DashboardState.features)
     return card(
         rx.hstack(
             rx.heading("Credits spent per day", size="4"),

@@ -53,7 +53,10 @@ def _flow_rows(report: FlowReport) -> list[dict[str, int | str]]:
 
 
 class RangeState(rx.State, mixin=True):
-    """The range inputs shared by both analytics pages (a mixin: each page has its own)."""
+    """The range inputs and their events, shared by both analytics pages.
+
+    A mixin: each page's state gets its own copy of the inputs, and its own `_show`.
+    """
 
     first: str = ""
     last: str = ""
@@ -69,6 +72,26 @@ class RangeState(rx.State, mixin=True):
     def set_last(self, value: str):
         """Follow the last day's input."""
         self.last = value
+
+    @rx.event
+    async def load(self):
+        """Show the last 30 days."""
+        return await self._show(30)
+
+    @rx.event
+    async def preset(self, days: int):
+        """Show the last `days` days."""
+        return await self._show(int(days))
+
+    @rx.event
+    async def apply(self, form: dict):
+        """Show the range in the form."""
+        self.first, self.last = str(form.get("from", "")), str(form.get("to", ""))
+        return await self._show(None)
+
+    async def _show(self, days: int | None):
+        """Read and show the last `days` days, or the range in the inputs (each page's own)."""
+        raise NotImplementedError
 
     def _range(self, days: int | None = None) -> DayRange | None:
         """The range asked for (or the last `days`), or None with `error` set."""
@@ -97,22 +120,6 @@ class AnalyticsState(RangeState, rx.State):
     totals: dict[str, int] = {}
     used: int = 0
     uses: int = 0
-
-    @rx.event
-    async def load(self):
-        """Show the last 30 days."""
-        return await self._show(30)
-
-    @rx.event
-    async def preset(self, days: int):
-        """Show the last `days` days."""
-        return await self._show(int(days))
-
-    @rx.event
-    async def apply(self, form: dict):
-        """Show the range in the form."""
-        self.first, self.last = str(form.get("from", "")), str(form.get("to", ""))
-        return await self._show(None)
 
     async def _show(self, days: int | None):
         user_id = await current_user_id(self)
@@ -154,22 +161,6 @@ class AdminAnalyticsState(RangeState, rx.State):
     outstanding: int = 0
     debt: int = 0
     forbidden: bool = False
-
-    @rx.event
-    async def load(self):
-        """Show the last 30 days."""
-        return await self._show(30)
-
-    @rx.event
-    async def preset(self, days: int):
-        """Show the last `days` days."""
-        return await self._show(int(days))
-
-    @rx.event
-    async def apply(self, form: dict):
-        """Show the range in the form."""
-        self.first, self.last = str(form.get("from", "")), str(form.get("to", ""))
-        return await self._show(None)
 
     async def _show(self, days: int | None):
         user_id = await current_user_id(self)

@@ -19,7 +19,7 @@ def _intent(world, session_id: str) -> str:
 
 def test_bought_clawed_back_given_back_and_used_are_each_counted_once(world):
     buyer = world.new_user()
-    gifted = world.new_user(credits=40)  # an admin-style grant: given, not bought
+    world.new_user(credits=40)  # someone given credits (a grant), not bought
     refunded = _intent(world, world.buy(buyer, "price_sim_pro"))  # 500 credits
     disputed = _intent(world, world.buy(buyer, "price_sim_starter"))  # 100 credits
     with world.session() as session:

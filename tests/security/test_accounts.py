@@ -13,7 +13,6 @@ same work whether or not the account exists" is an exact assertion, not a flaky 
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import threading
 import time
@@ -30,7 +29,7 @@ from credits_app.services.admin_grants import require_admin
 from credits_app.services.errors import Forbidden
 from credits_app.settings import get_settings
 from tests.support.factories import make_user
-from tests.support.reflex_socket import ReflexSocket, start_backend
+from tests.support.reflex_socket import ReflexSocket, sqlite_backend
 from tests.support.throttle_windows import fresh_window
 
 PASSWORD = "correct-horse-battery"
@@ -40,24 +39,8 @@ DONE = ("busy", False)
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory):
     """The app's backend alone (no frontend build) on a migrated SQLite file."""
-    from credits_app.migrations import upgrade_database
-
-    tmp = tmp_path_factory.mktemp("security-accounts")
-    saved = dict(os.environ)
-    os.environ.update(
-        DATABASE_URL=f"sqlite:///{tmp / 'credits.db'}",
-        DATA_DIR=str(tmp),
-        ACCESS_TOKEN_SECRET=secrets.token_urlsafe(48),
-    )
-    get_settings.cache_clear()
-    upgrade_database(get_settings().database_url)
-    try:
-        with start_backend() as url:
-            yield url
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
+    with sqlite_backend(tmp_path_factory.mktemp("security-accounts")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -68,14 +51,6 @@ def app_url(backend):
     yield backend
     ratelimit.limiter_for.cache_clear()
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def ledger_check_urls(ledger_check_urls, request):
-    """Also check the ledger of the backend's database."""
-    if "backend" not in request.fixturenames:
-        return ledger_check_urls
-    return [*ledger_check_urls, get_settings().database_url]
 
 
 @pytest.fixture

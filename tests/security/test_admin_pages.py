@@ -9,7 +9,6 @@ data's `query`, as the frontend sends it.
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import pytest
@@ -20,7 +19,7 @@ from credits_app.models import User
 from credits_app.services.admin_grants import admin_grant
 from credits_app.settings import get_settings
 from tests.support.factories import make_user
-from tests.support.reflex_socket import ReflexSocket, start_backend
+from tests.support.reflex_socket import ReflexSocket, sqlite_backend
 
 PASSWORD = "correct-horse-battery"
 
@@ -28,32 +27,8 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory):
     """The app's backend alone (no frontend build) on a migrated SQLite file."""
-    from credits_app.migrations import upgrade_database
-
-    tmp = tmp_path_factory.mktemp("security-admin-pages")
-    saved = dict(os.environ)
-    os.environ.update(
-        DATABASE_URL=f"sqlite:///{tmp / 'credits.db'}",
-        DATA_DIR=str(tmp),
-        ACCESS_TOKEN_SECRET=secrets.token_urlsafe(48),
-    )
-    get_settings.cache_clear()
-    upgrade_database(get_settings().database_url)
-    try:
-        with start_backend() as url:
-            yield url
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
-
-
-@pytest.fixture
-def ledger_check_urls(ledger_check_urls, request):
-    """Also check the ledger of the backend's database."""
-    if "backend" not in request.fixturenames:
-        return ledger_check_urls
-    return [*ledger_check_urls, get_settings().database_url]
+    with sqlite_backend(tmp_path_factory.mktemp("security-admin-pages")) as url:
+        yield url
 
 
 def _engine():

@@ -43,6 +43,34 @@ def start_backend():
         os.chdir(saved_cwd)
 
 
+@contextmanager
+def sqlite_backend(folder: Path):
+    """`start_backend` on a migrated SQLite file in `folder`, with settings of its own.
+
+    The environment is restored afterwards, so later tests see their own settings again.
+    """
+    import secrets
+
+    from credits_app.migrations import upgrade_database
+    from credits_app.settings import get_settings
+
+    saved = dict(os.environ)
+    os.environ.update(
+        DATABASE_URL=f"sqlite:///{folder / 'credits.db'}",
+        DATA_DIR=str(folder),
+        ACCESS_TOKEN_SECRET=secrets.token_urlsafe(48),
+    )
+    get_settings.cache_clear()
+    upgrade_database(get_settings().database_url)
+    try:
+        with start_backend() as url:
+            yield url
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+
+
 @functools.cache
 def _local_storage_keys() -> frozenset[str]:
     """Qualified names of the app's LocalStorage vars, as the frontend keys them."""

@@ -21,6 +21,7 @@ IN_PROCESS_APPS = (
     "tests/e2e",
     "tests/security/test_accounts.py",
     "tests/security/test_admin_pages.py",
+    "tests/security/test_admin_webhooks_events.py",
     "tests/security/test_bounded_work.py",
 )
 NO_TESTS_COLLECTED = 5
