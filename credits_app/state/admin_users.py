@@ -9,6 +9,7 @@ functions below turn them into table rows, so they are tested without a browser.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -350,6 +351,32 @@ async def _refused(state: rx.State):
     return None if signed_in else to_login(state)
 
 
+def _show_routed(
+    state: rx.State,
+    param: str,
+    maximum: int,
+    read: Callable[[Any, int], dict[str, Any]],
+    missing: str,
+) -> int | None:
+    """Copy the view of what the route's id names onto `state`; return that id.
+
+    `read(session, id)` returns the view; an id that is malformed or names nothing (or an
+    admin who lost their rights meanwhile) shows `missing` instead, and None is returned.
+    """
+    found_id = parse_id(state.router.page.params.get(param, ""), maximum)
+    try:
+        if found_id is None:
+            raise NotFound(f"no such {param}")
+        with read_session() as session:
+            view = read(session, found_id)
+    except (NotFound, Forbidden):
+        state.missing, state.loaded = missing, True
+        return None
+    for name, value in view.items():
+        setattr(state, name, value)
+    return found_id
+
+
 @user_scoped
 class AdminUsersState(rx.State):
     """/admin/users: the search box and one page of users; cursors stay on the server."""
@@ -444,17 +471,17 @@ class AdminUserState(rx.State):
         admin_id = await _admin_id(self)
         if not admin_id:
             return await _refused(self)
-        user_id = parse_id(self.router.page.params.get("user_id", ""), MAX_USER_ID)
-        try:
-            if user_id is None:
-                raise NotFound("no such user")
-            with read_session() as session:
-                found = user_overview(session=session, admin_user_id=admin_id, user_id=user_id)
-        except (NotFound, Forbidden):
-            self.missing, self.loaded = NO_SUCH_USER, True
+        user_id = _show_routed(
+            self,
+            "user_id",
+            MAX_USER_ID,
+            lambda session, i: overview_view(
+                user_overview(session=session, admin_user_id=admin_id, user_id=i)
+            ),
+            NO_SUCH_USER,
+        )
+        if user_id is None:
             return None
-        for name, value in overview_view(found).items():
-            setattr(self, name, value)
         self._user_id = user_id
         return await self._read_ledger(admin_id)
 
@@ -530,16 +557,14 @@ class AdminEntryState(rx.State):
         admin_id = await _admin_id(self)
         if not admin_id:
             return await _refused(self)
-        entry_id = parse_id(self.router.page.params.get("entry_id", ""), MAX_ENTRY_ID)
-        try:
-            if entry_id is None:
-                raise NotFound("no such entry")
-            with read_session() as session:
-                found = trace_entry(session=session, admin_user_id=admin_id, entry_id=entry_id)
-        except (NotFound, Forbidden):
-            self.missing, self.loaded = NO_SUCH_ENTRY, True
-            return None
-        for name, value in trace_view(found).items():
-            setattr(self, name, value)
+        _show_routed(
+            self,
+            "entry_id",
+            MAX_ENTRY_ID,
+            lambda session, i: trace_view(
+                trace_entry(session=session, admin_user_id=admin_id, entry_id=i)
+            ),
+            NO_SUCH_ENTRY,
+        )
         self.loaded = True
         return None
