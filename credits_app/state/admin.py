@@ -27,6 +27,7 @@ from credits_app.services.ledger_labels import describe
 from credits_app.services.users import find_user_by_email
 from credits_app.state.auth import AuthState, current_user_id, to_login, user_scoped
 from credits_app.state.format import signed, when
+from credits_app.state.readable import labelled
 
 # What a `datetime-local` input sends: 2026-12-31T23:59, maybe with seconds.
 _LOCAL_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
@@ -58,10 +59,7 @@ def expiry_from_form(text: str) -> datetime | None:
 
 def readable(exc: CreditsError) -> str:
     """The error as the page shows it: 'Expiry: must be in the future'."""
-    if isinstance(exc, InvalidRequest):
-        label = FIELD_LABELS.get(exc.field, exc.field)
-        return f"{label}: {exc.reason}"
-    return exc.message[:1].upper() + exc.message[1:]
+    return labelled(exc, FIELD_LABELS)
 
 
 @user_scoped

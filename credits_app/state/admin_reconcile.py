@@ -34,6 +34,7 @@ from credits_app.services.errors import CreditsError, InvalidRequest
 from credits_app.settings import get_settings
 from credits_app.state.auth import AuthState, current_user_id, to_login, user_scoped
 from credits_app.state.format import when
+from credits_app.state.readable import labelled
 
 MAX_DAYS = 3660
 OPEN, REPAIRED = "open", "repaired"
@@ -54,9 +55,7 @@ def window_days(text: object) -> int:
 
 def readable(exc: CreditsError) -> str:
     """The error as the page shows it: 'Reason: must be a non-empty string'."""
-    if isinstance(exc, InvalidRequest):
-        return f"{FIELD_LABELS.get(exc.field, exc.field)}: {exc.reason}"
-    return exc.message[:1].upper() + exc.message[1:]
+    return labelled(exc, FIELD_LABELS)
 
 
 def _key(drift: Drift | Decision) -> str:

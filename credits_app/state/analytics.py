@@ -22,16 +22,11 @@ from credits_app.services.analytics import (
     usage_report,
     user_flow_report,
 )
-from credits_app.services.errors import CreditsError, Forbidden, InvalidRequest
+from credits_app.services.errors import Forbidden, InvalidRequest
 from credits_app.state.auth import current_user_id, to_login, user_scoped
+from credits_app.state.readable import labelled
 
 FIELD_LABELS = {"from": "From", "to": "To"}
-
-
-def _readable(exc: CreditsError) -> str:
-    if isinstance(exc, InvalidRequest):
-        return f"{FIELD_LABELS.get(exc.field, exc.field)}: {exc.reason}"
-    return str(exc)
 
 
 def _chart_day(day) -> str:
@@ -102,7 +97,7 @@ class RangeState(rx.State, mixin=True):
             else:
                 found = day_range(self.first, self.last)
         except InvalidRequest as exc:
-            self.error = _readable(exc)
+            self.error = labelled(exc, FIELD_LABELS)
             return None
         self.error = ""
         self.first, self.last = found.first.isoformat(), found.last.isoformat()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from credits_app.services.errors import CreditsError, RateLimited
+from credits_app.services.errors import CreditsError, InvalidRequest, RateLimited
 
 
 def readable(exc: CreditsError) -> str:
@@ -17,3 +17,13 @@ def readable(exc: CreditsError) -> str:
         return f"{field.capitalize()} {reason}."
     message = exc.message
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def labelled(exc: CreditsError, labels: dict[str, str]) -> str:
+    """A form's error: 'Expiry: must be in the future' (the field's label, then why).
+
+    Errors about no one field read as the message, capitalised.
+    """
+    if isinstance(exc, InvalidRequest):
+        return f"{labels.get(exc.field, exc.field)}: {exc.reason}"
+    return exc.message[:1].upper() + exc.message[1:]
