@@ -14,6 +14,7 @@ from credits_app.services.accounts import open_account
 from credits_app.services.errors import (
     CreditsError,
     EmailNotVerified,
+    Forbidden,
     InvalidRequest,
     Unauthorized,
     UserNotFound,
@@ -205,3 +206,13 @@ def set_admin(*, session: Session, email: str, is_admin: bool = True) -> UserInf
     session.add(user)
     session.commit()
     return info
+
+
+def require_admin_to(*, session: Session, user_id: int, action: str) -> None:
+    """Raise `Forbidden` unless `user_id` names an admin (an unknown id is no admin either).
+
+    `action` says what was asked for, for the message: "only admins can {action}".
+    """
+    user = session.get(User, user_id) if isinstance(user_id, int) and user_id > 0 else None
+    if user is None or not user.is_admin:
+        raise Forbidden(f"only admins can {action}")

@@ -27,10 +27,9 @@ from credits_app.models import ReconcileDecision, User
 from credits_app.services import balance_events
 from credits_app.services.billing.reconcile.drift import Drift, DriftKind
 from credits_app.services.billing.reconcile.records import chunks
-from credits_app.services.errors import Forbidden, InvalidRequest, UserNotFound
+from credits_app.services.errors import InvalidRequest
 from credits_app.services.ledger import post_clawback
-from credits_app.services.sessions import is_admin
-from credits_app.services.users import get_user
+from credits_app.services.users import require_admin_to
 from credits_app.services.validation import validate_reason
 
 ACCEPT = "accept"
@@ -95,12 +94,7 @@ def choices(drift: Drift) -> tuple[str, ...]:
 
 def require_reconcile_admin(*, session: Session, user_id: int) -> None:
     """Raise `Forbidden` unless the user exists and is an admin (`User.is_admin`)."""
-    try:
-        admin = bool(user_id) and is_admin(get_user(session=session, user_id=user_id))
-    except UserNotFound:
-        admin = False
-    if not admin:
-        raise Forbidden("only admins can reconcile")
+    require_admin_to(session=session, user_id=user_id, action="reconcile")
 
 
 def _decision(row: ReconcileDecision, admin_email: str | None) -> Decision:

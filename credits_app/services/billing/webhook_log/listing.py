@@ -9,12 +9,12 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from credits_app.models import StripeEvent, WebhookDelivery
-from credits_app.services.billing.webhook_log.access import require_admin
 from credits_app.services.billing.webhook_log.filters import (
     DEFAULT_PAGE_SIZE,
     DeliveryFilters,
     page_bounds,
 )
+from credits_app.services.users import require_admin_to
 
 deliveries = WebhookDelivery.__table__
 events = StripeEvent.__table__
@@ -88,7 +88,7 @@ def list_deliveries(
         Forbidden: When `admin_user_id` is not an admin.
         InvalidRequest: For a page outside 1..1000 or a size outside 1..100.
     """
-    require_admin(session=session, user_id=admin_user_id, action="see the webhook log")
+    require_admin_to(session=session, user_id=admin_user_id, action="see the webhook log")
     page, page_size = page_bounds(page, page_size)
     columns = [c for c in deliveries.c if c.name != "payload"]
     query = (

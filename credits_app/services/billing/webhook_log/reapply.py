@@ -18,9 +18,9 @@ from sqlmodel import Session
 
 from credits_app.models import WebhookDelivery, utcnow
 from credits_app.services.billing.webhook import process_event
-from credits_app.services.billing.webhook_log.access import require_admin
 from credits_app.services.billing.webhook_log.record import failure_text, log_delivery
 from credits_app.services.errors import InvalidRequest, NotFound
+from credits_app.services.users import require_admin_to
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def reapply(*, session: Session, delivery_id: int, admin_user_id: int) -> Reappl
         NotFound: When there is no such delivery (or it was pruned).
         InvalidRequest: When it did not fail, or keeps no event.
     """
-    require_admin(session=session, user_id=admin_user_id, action="re-apply webhook events")
+    require_admin_to(session=session, user_id=admin_user_id, action="re-apply webhook events")
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         raise NotFound(f"no webhook delivery {delivery_id}")
