@@ -25,7 +25,12 @@ from credits_app.services.errors import CreditsError, InvalidRequest
 from credits_app.services.history import ledger_history
 from credits_app.services.ledger_labels import describe
 from credits_app.services.users import find_user_by_email
-from credits_app.state.auth import AuthState, current_user_id, to_login, user_scoped
+from credits_app.state.auth import (
+    AuthState,
+    current_admin_id,
+    to_login,
+    user_scoped,
+)
 from credits_app.state.format import signed, when
 from credits_app.state.readable import labelled
 
@@ -83,19 +88,13 @@ class AdminGrantState(rx.State):
     _grant_key: str = ""
     _grant_what: str = ""
 
-    async def _admin_id(self) -> int:
-        """The acting admin's id (session re-checked); the service checks admin rights too."""
-        user_id = await current_user_id(self)
-        auth = await self.get_state(AuthState)
-        return user_id if auth.is_admin else 0
-
     @rx.event
     async def find(self, form: dict):
         """Look the user up by email."""
         self.query, self.message, self.confirming = str(form.get("email", "")).strip(), "", False
         self.error = ""
         try:
-            if not await self._admin_id():
+            if not await current_admin_id(self):
                 signed_in = (await self.get_state(AuthState))._user_id
                 return rx.toast.error("Admins only.") if signed_in else to_login(self)
             with read_session() as session:
@@ -163,7 +162,7 @@ class AdminGrantState(rx.State):
 
     async def _grant(self, amount: int, confirmed: bool = False):
         self.confirming, self.message, self.error = False, "", ""
-        admin_id = await self._admin_id()
+        admin_id = await current_admin_id(self)
         if not admin_id:
             return to_login(self)
         try:

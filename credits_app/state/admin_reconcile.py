@@ -32,7 +32,12 @@ from credits_app.services.billing.reconcile.decisions import (
 from credits_app.services.billing.reconcile.drift import Drift
 from credits_app.services.errors import CreditsError, InvalidRequest
 from credits_app.settings import get_settings
-from credits_app.state.auth import AuthState, current_user_id, to_login, user_scoped
+from credits_app.state.auth import (
+    AuthState,
+    current_admin_id,
+    to_login,
+    user_scoped,
+)
 from credits_app.state.format import when
 from credits_app.state.readable import labelled
 
@@ -114,12 +119,6 @@ class AdminReconcileState(rx.State):
     _decisions: dict[str, Decision] = {}
     _since: datetime | None = None
 
-    async def _admin_id(self) -> int:
-        """The acting admin's id (session re-checked), or 0; the services check it again."""
-        user_id = await current_user_id(self)
-        auth = await self.get_state(AuthState)
-        return user_id if auth.is_admin else 0
-
     async def _refusal(self):
         """Strangers go to the login page; signed-in non-admins get a toast."""
         signed_in = (await self.get_state(AuthState))._user_id
@@ -134,7 +133,7 @@ class AdminReconcileState(rx.State):
         """Fill the window from the schedule's setting and show the latest decisions."""
         if not self.days:
             self.days = str(get_settings().reconcile_window_days)
-        if await self._admin_id():
+        if await current_admin_id(self):
             self._read_history()
 
     @rx.event
@@ -198,7 +197,7 @@ class AdminReconcileState(rx.State):
         """Start a run or repair unless one is under way; (admin id, window start)."""
         if self._busy():
             return 0, None
-        admin_id = await self._admin_id()
+        admin_id = await current_admin_id(self)
         if not admin_id:
             return 0, None
         self.error, self.message = "", ""
@@ -300,7 +299,7 @@ class AdminReconcileState(rx.State):
         """Record the admin's decision about one drift, with a required reason."""
         key = str(form.get("key", ""))
         drift = self._drift.get(key)
-        admin_id = await self._admin_id()
+        admin_id = await current_admin_id(self)
         if not admin_id:
             return await self._refusal()
         if drift is None or self._busy():

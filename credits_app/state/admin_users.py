@@ -33,7 +33,7 @@ from credits_app.services.admin_users import (
 )
 from credits_app.services.errors import CreditsError, Forbidden, NotFound
 from credits_app.services.ledger_labels import describe
-from credits_app.state.auth import AuthState, current_user_id, to_login, user_scoped
+from credits_app.state.auth import AuthState, current_admin_id, to_login, user_scoped
 from credits_app.state.dashboard import LOT_SOURCES
 from credits_app.state.format import money, signed, when
 from credits_app.state.readable import readable
@@ -338,13 +338,6 @@ def _hold_facts(hold: dict[str, Any]) -> list[dict[str, str]]:
     return [{"label": label, "value": value} for label, value in facts]
 
 
-async def _admin_id(state: rx.State) -> int:
-    """The acting admin's id (session re-checked), or 0 for anyone else."""
-    user_id = await current_user_id(state)
-    auth = await state.get_state(AuthState)
-    return user_id if auth.is_admin else 0
-
-
 async def _refused(state: rx.State):
     """What a handler returns to someone who is not (or no longer) an admin."""
     signed_in = (await state.get_state(AuthState))._user_id
@@ -421,7 +414,7 @@ class AdminUsersState(rx.State):
 
     async def _read(self):
         self.error = ""
-        admin_id = await _admin_id(self)
+        admin_id = await current_admin_id(self)
         if not admin_id:
             self.rows, self.more, self.loaded = [], False, False
             return await _refused(self)
@@ -468,7 +461,7 @@ class AdminUserState(rx.State):
     async def load(self):
         """On page load: read the user named by the route (a readable message if none)."""
         self.reset()
-        admin_id = await _admin_id(self)
+        admin_id = await current_admin_id(self)
         if not admin_id:
             return await _refused(self)
         user_id = _show_routed(
@@ -503,7 +496,7 @@ class AdminUserState(rx.State):
         return None
 
     async def _reload_ledger(self):
-        admin_id = await _admin_id(self)
+        admin_id = await current_admin_id(self)
         if not admin_id:
             self.reset()
             return await _refused(self)
@@ -554,7 +547,7 @@ class AdminEntryState(rx.State):
     async def load(self):
         """On page load: trace the entry named by the route (a readable message if none)."""
         self.reset()
-        admin_id = await _admin_id(self)
+        admin_id = await current_admin_id(self)
         if not admin_id:
             return await _refused(self)
         _show_routed(

@@ -21,7 +21,12 @@ from credits_app.services.billing.webhook_log import (
     reapply,
 )
 from credits_app.services.errors import CreditsError
-from credits_app.state.auth import AuthState, current_user_id, to_login, user_scoped
+from credits_app.state.auth import (
+    AuthState,
+    current_admin_id,
+    to_login,
+    user_scoped,
+)
 from credits_app.state.readable import readable
 
 PAGE_SIZE = 25
@@ -82,12 +87,6 @@ class AdminWebhooksState(rx.State):
     busy: bool = False
     _filters: DeliveryFilters = DeliveryFilters()
 
-    async def _admin_id(self) -> int:
-        """The acting admin's id (session re-checked), or 0 for anyone else."""
-        user_id = await current_user_id(self)
-        auth = await self.get_state(AuthState)
-        return user_id if auth.is_admin else 0
-
     async def _refuse(self):
         """Show nothing, and send a stranger to the login page."""
         self.rows, self.has_more = [], False
@@ -107,7 +106,7 @@ class AdminWebhooksState(rx.State):
         self.has_more = found.has_more
 
     async def _show(self):
-        admin_id = await self._admin_id()
+        admin_id = await current_admin_id(self)
         if not admin_id:
             return await self._refuse()
         try:
@@ -130,7 +129,7 @@ class AdminWebhooksState(rx.State):
         self.search = str(form.get("search", ""))
         self.since, self.until = str(form.get("since", "")), str(form.get("until", ""))
         self.error, self.message = "", ""
-        if not await self._admin_id():
+        if not await current_admin_id(self):
             return await self._refuse()
         try:
             self._filters = parse_filters(
@@ -163,7 +162,7 @@ class AdminWebhooksState(rx.State):
     async def reapply(self, delivery_id: str):
         """Re-apply one failed delivery, say how it ended, and read the list again."""
         self.message, self.message_failed, self.error = "", False, ""
-        admin_id = await self._admin_id()
+        admin_id = await current_admin_id(self)
         if not admin_id:
             yield await self._refuse()
             return

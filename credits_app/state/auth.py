@@ -231,6 +231,16 @@ async def current_user_id(state: rx.State) -> int:
     return await auth._revalidate()
 
 
+async def current_admin_id(state: rx.State) -> int:
+    """The logged-in admin's id (session re-checked as for `current_user_id`), or 0.
+
+    Admin pages call it first; the services they call check admin rights again.
+    """
+    user_id = await current_user_id(state)
+    auth = await state.get_state(AuthState)
+    return user_id if auth.is_admin else 0
+
+
 def to_login(state: rx.State):
     """Send the browser to the login page, coming back to the current page afterwards."""
     here = state.router.url.path or routes.DASHBOARD
